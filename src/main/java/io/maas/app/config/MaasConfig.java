@@ -1,0 +1,73 @@
+package io.maas.app.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** The application's own settings (prefix {@code maas}); every key is listed in docs/configuration.md. */
+@ConfigMapping(prefix = "maas")
+public interface MaasConfig {
+
+    /** Folder for embedded PostgreSQL and Kafka data, models, adapters and the bootstrap key (env MAAS_DATA_DIR). */
+    @WithDefault("data")
+    Path dataDir();
+
+    /** Sets the bootstrap platform-admin API key instead of generating one (env MAAS_BOOTSTRAP_ADMIN_KEY). */
+    Optional<String> bootstrapAdminKey();
+
+    /** Folder scanned for model directories; defaults to {@code <data-dir>/models}. */
+    Optional<Path> modelsDir();
+
+    /** The generated demo model. */
+    DemoModel demoModel();
+
+    /** Admission to the inference engine. */
+    Inference inference();
+
+    /** The metering publisher. */
+    Metering metering();
+
+    /** The demo model generated on first start when no model is present. */
+    interface DemoModel {
+        /** Generate the demo model when the models folder holds no model. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Folder name, and so model id, of the demo model. */
+        @WithDefault("demo-tiny")
+        String id();
+
+        /** Seed of its random weights: the same seed gives byte-identical files. */
+        @WithDefault("42")
+        long seed();
+    }
+
+    /** Bounds on work handed to the engine. */
+    interface Inference {
+        /** Requests generating at once; more wait up to queue-timeout, then get 503. */
+        @WithDefault("4")
+        int maxConcurrent();
+
+        /** How long a request may wait for a generation slot. */
+        @WithDefault("30s")
+        Duration queueTimeout();
+
+        /** max_tokens when a completion request names none (OpenAI's default for completions). */
+        @WithDefault("16")
+        int defaultMaxTokens();
+
+        /** Upper bound accepted for max_tokens. */
+        @WithDefault("4096")
+        int maxTokensLimit();
+    }
+
+    /** Usage-event publishing. */
+    interface Metering {
+        /** CloudEvents {@code source} of events this gateway emits. */
+        @WithDefault("/maas/gateway")
+        String source();
+    }
+}

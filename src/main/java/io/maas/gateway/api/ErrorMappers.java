@@ -1,0 +1,101 @@
+package io.maas.gateway.api;
+
+import java.util.UUID;
+
+import jakarta.ws.rs.NotAllowedException;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import io.maas.gateway.openai.OpenAiError;
+import io.maas.inference.ContextLengthExceededException;
+import io.maas.inference.InferenceException;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
+
+/** Every error leaves the server once, here, as an OpenAI error object; never as a stack trace. */
+public class ErrorMappers {
+    private static final Logger LOG = Logger.getLogger(ErrorMappers.class);
+
+    @ServerExceptionMapper
+    public Response openAi(OpenAiException e) {
+        Response.ResponseBuilder response = respond(e.status(), e.getMessage(), e.type(), e.param(), e.code());
+        e.headers().forEach(response::header);
+        return response.build();
+    }
+
+    @ServerExceptionMapper
+    public Response authenticationFailed(AuthenticationFailedException e) {
+        return respond(401, "Incorrect API key provided. You can find your API keys in the console.",
+                OpenAiException.INVALID_REQUEST, null, "invalid_api_key")
+                .header("WWW-Authenticate", "Bearer").build();
+    }
+
+    @ServerExceptionMapper
+    public Response unauthorized(UnauthorizedException e) {
+        return respond(401, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
+                OpenAiException.INVALID_REQUEST, null, "missing_api_key")
+                .header("WWW-Authenticate", "Bearer").build();
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e) {
+        return respond(403, "You are not allowed to perform this request.", OpenAiException.PERMISSION, null,
+                "insufficient_permissions").build();
+    }
+
+    @ServerExceptionMapper
+    public Response contextLength(ContextLengthExceededException e) {
+        return respond(400, e.getMessage(), OpenAiException.INVALID_REQUEST, "max_tokens", "context_length_exceeded")
+                .build();
+    }
+
+    @ServerExceptionMapper
+    public Response inference(InferenceException e) {
+        return serverError(e);
+    }
+
+    @ServerExceptionMapper
+    public Response notFound(NotFoundException e) {
+        return respond(404, "Unknown request URL. Please check the URL and method.", OpenAiException.INVALID_REQUEST,
+                null, "unknown_url").build();
+    }
+
+    @ServerExceptionMapper
+    public Response notAllowed(NotAllowedException e) {
+        return respond(405, "This method is not allowed on this URL.", OpenAiException.INVALID_REQUEST, null,
+                "method_not_allowed").build();
+    }
+
+    @ServerExceptionMapper
+    public Response web(WebApplicationException e) {
+        int status = e.getResponse().getStatus();
+        if (status >= 500) {
+            return serverError(e);
+        }
+        return respond(status, e.getMessage(), OpenAiException.INVALID_REQUEST, null, null).build();
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(Exception e) {
+        return serverError(e);
+    }
+
+    private static Response serverError(Exception e) {
+        String errorId = UUID.randomUUID().toString();
+        LOG.errorf(e, "request failed (error id %s)", errorId);
+        return respond(500, "The server had an error while processing your request (error id " + errorId + ").",
+                OpenAiException.SERVER, null, null).build();
+    }
+
+    private static Response.ResponseBuilder respond(int status, String message, String type, String param, String code) {
+        return Response.status(status)
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(OpenAiError.of(message, type, param, code));
+    }
+}

@@ -1,0 +1,39 @@
+package io.maas.gateway.auth;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.identity.AuthenticationRequestContext;
+import io.quarkus.security.identity.IdentityProvider;
+import io.quarkus.security.identity.SecurityIdentity;
+import io.quarkus.security.runtime.QuarkusPrincipal;
+import io.quarkus.security.runtime.QuarkusSecurityIdentity;
+import io.smallrye.mutiny.Uni;
+
+/** Turns a presented API key into a security identity carrying its tenant, key id and roles. */
+@ApplicationScoped
+public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthenticationRequest> {
+    public static final String ATTR_TENANT_ID = "maas.tenant-id";
+    public static final String ATTR_API_KEY_ID = "maas.api-key-id";
+
+    @Inject
+    ApiKeyService keys;
+
+    @Override
+    public Class<ApiKeyAuthenticationRequest> getRequestType() {
+        return ApiKeyAuthenticationRequest.class;
+    }
+
+    @Override
+    public Uni<SecurityIdentity> authenticate(ApiKeyAuthenticationRequest request, AuthenticationRequestContext context) {
+        return context.runBlocking(() -> keys.authenticate(request.secret())
+                .map(p -> (SecurityIdentity) QuarkusSecurityIdentity.builder()
+                        .setPrincipal(new QuarkusPrincipal("key:" + p.keyId()))
+                        .addRoles(p.roles())
+                        .addAttribute(ATTR_TENANT_ID, p.tenantId())
+                        .addAttribute(ATTR_API_KEY_ID, p.keyId())
+                        .build())
+                .orElseThrow(() -> new AuthenticationFailedException("invalid API key")));
+    }
+}
