@@ -1,0 +1,344 @@
+package io.maas.inference.engine;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import io.maas.inference.InferenceException;
+import io.maas.inference.model.Checkpoint;
+import io.maas.inference.model.HalfFloats;
+import io.maas.inference.model.ModelConfig;
+import io.maas.inference.model.TensorDType;
+import io.maas.inference.model.TensorInfo;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The thread-safe Llama forward pass (prefill, then one-token decode steps) on DJL NDArrays over mapped weights. */
+public final class LlamaModel implements AutoCloseable {
+
+    // Manager rule: DJL puts an op's result in its first operand's manager, so every op here starts from an
+    // activation (never from a weight) or names its scope explicitly; the weights' manager is capped to enforce it.
+    // Weights are only read; each call works in its caller's scope and on its caller's cache.
+
+    private static final int WIDEN_CHUNK_ELEMENTS = 1 << 20;
+    /** Row blocks for single-token matrix-vector products (measured best on 2 cores; any count ≥ cores works). */
+    static final int GEMV_BLOCKS = Integer.getInteger("inference.gemvBlocks", 8);
+
+    private final ModelConfig config;
+    private final NDManager manager;
+    /** Kept reachable for the model's lifetime: the weight tensors alias this memory. */
+    private final List<ByteBuffer> mappedBuffers;
+    private final NDArray embedTokens;
+    private final Projection lmHead;
+    private final NDArray finalNorm;
+    private final Layer[] layers;
+    private final NDArray cosTable;
+    private final NDArray sinTable;
+    private final NDArray rotateHalf;
+    private final NDArray rmsEps;
+    private final NDArray attentionScale;
+
+    /** One decoder layer's weights, in Hugging Face layout ([out, in] matrices). */
+    private record Layer(NDArray inputNorm, Projection qProj, Projection kProj, Projection vProj, Projection oProj,
+                         NDArray postNorm, Projection gateProj, Projection upProj, Projection downProj) {
+    }
+
+    /**
+     * A weight [out, in] and, for single-token steps, a view of it as row blocks [blocks, in, out/blocks]: one
+     * batched matmul over the blocks spreads the matrix-vector product over all cores (MKL runs a plain GEMV on
+     * one core). Both are views of the same memory.
+     */
+    private record Projection(NDArray weight, NDArray blocks, long outFeatures) {
+
+        static Projection of(NDArray weight) {
+            long out = weight.getShape().get(0);
+            long in = weight.getShape().get(1);
+            NDArray blocks = GEMV_BLOCKS > 1 && out % GEMV_BLOCKS == 0
+                    ? weight.reshape(GEMV_BLOCKS, out / GEMV_BLOCKS, in).transpose(0, 2, 1) : null;
+            return new Projection(weight, blocks, out);
+        }
+
+        /** x [T, in] times weightᵀ: [T, out], in x's manager. */
+        NDArray apply(NDArray x) {
+            if (blocks != null && x.getShape().get(0) == 1) {
+                return x.matMul(blocks).reshape(1, outFeatures);
+            }
+            return linear(x, weight);
+        }
+    }
+
+    private LlamaModel(ModelConfig config, NDManager manager, Checkpoint checkpoint) {
+        this.config = config;
+        this.manager = manager;
+        this.mappedBuffers = new ArrayList<>();
+        this.embedTokens = weight(checkpoint, "model.embed_tokens.weight");
+        this.lmHead = Projection.of(config.tiedEmbeddings() ? embedTokens : weight(checkpoint, "lm_head.weight"));
+        this.finalNorm = weight(checkpoint, "model.norm.weight");
+        this.layers = new Layer[config.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = "model.layers." + i + ".";
+            layers[i] = new Layer(weight(checkpoint, p + "input_layernorm.weight"),
+                    Projection.of(weight(checkpoint, p + "self_attn.q_proj.weight")),
+                    Projection.of(weight(checkpoint, p + "self_attn.k_proj.weight")),
+                    Projection.of(weight(checkpoint, p + "self_attn.v_proj.weight")),
+                    Projection.of(weight(checkpoint, p + "self_attn.o_proj.weight")),
+                    weight(checkpoint, p + "post_attention_layernorm.weight"),
+                    Projection.of(weight(checkpoint, p + "mlp.gate_proj.weight")),
+                    Projection.of(weight(checkpoint, p + "mlp.up_proj.weight")),
+                    Projection.of(weight(checkpoint, p + "mlp.down_proj.weight")));
+        }
+        int headDim = config.headDim();
+        NDArray[] rope = ropeTables(manager, config.maxPositionEmbeddings(), headDim, config.ropeTheta());
+        this.cosTable = rope[0];
+        this.sinTable = rope[1];
+        this.rotateHalf = rotateHalfMatrix(manager, headDim);
+        this.rmsEps = manager.create((float) config.rmsNormEps());
+        this.attentionScale = manager.create((float) (1.0 / Math.sqrt(headDim)));
+    }
+
+    /** Maps every weight of {@code checkpoint} into a new model-level manager; the checkpoint may be closed after. */
+    public static LlamaModel load(ModelConfig config, Checkpoint checkpoint) {
+        PyTorchSetup.apply();
+        NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        try {
+            LlamaModel model = new LlamaModel(config, manager, checkpoint);
+            // From now on an op result landing in the weights' manager (a per-step leak) fails loudly instead.
+            manager.cap();
+            return model;
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** A child manager for one request; close it (try-with-resources) when the request ends. */
+    public NDManager newRequestManager() {
+        return manager.newSubManager();
+    }
+
+    /** A KV cache for a sequence of at most {@code capacityTokens}, owned by {@code requestManager}. */
+    public KvCache newCache(NDManager requestManager, int capacityTokens) {
+        if (capacityTokens > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("capacity " + capacityTokens + " exceeds max_position_embeddings "
+                    + config.maxPositionEmbeddings());
+        }
+        return new KvCache(requestManager, config.numLayers(), capacityTokens, config.numKvHeads(),
+                config.headDim());
+    }
+
+    /**
+     * Runs {@code tokenIds} at the cache's next positions (a whole prompt, or one token when decoding), appends
+     * their keys and values to {@code cache}, and returns the logits in {@code scope}: [T, vocab] when
+     * {@code allPositions}, else [1, vocab] for the last token only.
+     */
+    public NDArray forward(NDManager scope, KvCache cache, int[] tokenIds, boolean allPositions) {
+        int t = tokenIds.length;
+        int start = cache.lengthTokens();
+        if (t < 1 || start + t > cache.capacityTokens()) {
+            throw new InferenceException("cannot run " + t + " tokens at position " + start
+                    + " of a cache for " + cache.capacityTokens());
+        }
+        long[] ids = new long[t];
+        long[] positions = new long[t];
+        for (int i = 0; i < t; i++) {
+            ids[i] = tokenIds[i];
+            positions[i] = start + i;
+            if (tokenIds[i] < 0 || tokenIds[i] >= config.vocabSize()) {
+                throw new InferenceException("token id " + tokenIds[i] + " outside the vocabulary");
+            }
+        }
+        NDArray x = embedding(scope.create(ids), embedTokens);
+        NDArray positionsArray = scope.create(positions);
+        NDArray cos = embedding(positionsArray, cosTable).expandDims(1);
+        NDArray sin = embedding(positionsArray, sinTable).expandDims(1);
+        NDArray mask = t > 1 ? causalMask(scope, start, t) : null;
+        for (int i = 0; i < layers.length; i++) {
+            NDArray next;
+            try (NDManager layerScope = scope.newSubManager()) {
+                // Borrow x into the layer's scope so every intermediate dies with it; x returns on close.
+                x.tempAttach(layerScope);
+                next = layer(layers[i], i, x, cos, sin, mask, cache, start + t, layerScope);
+                next.attach(scope);
+            }
+            x.close();
+            x = next;
+        }
+        cache.advance(t);
+        NDArray last = allPositions ? x : x.get(new NDIndex("{}:", t - 1));
+        return lmHead.apply(rmsNorm(last, finalNorm));
+    }
+
+    /** Arrays held by the model's manager and its live children (weights, views, requests in flight). */
+    int managedArrayCount() {
+        return manager.getManagedArrays().size();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+        mappedBuffers.clear();
+    }
+
+    private NDArray layer(Layer w, int index, NDArray x, NDArray cos, NDArray sin, NDArray mask, KvCache cache,
+                          int length, NDManager scope) {
+        int t = (int) x.getShape().get(0);
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int headDim = config.headDim();
+        NDArray h = rmsNorm(x, w.inputNorm());
+        NDArray q = rope(w.qProj().apply(h).reshape(t, heads, headDim), cos, sin);
+        NDArray k = rope(w.kProj().apply(h).reshape(t, kvHeads, headDim), cos, sin);
+        NDArray v = w.vProj().apply(h).reshape(t, kvHeads, headDim);
+        cache.write(index, k, v);
+        NDArray attended = attention(q, cache.keys(index, scope, length), cache.values(index, scope, length), mask);
+        NDArray x2 = x.add(w.oProj().apply(attended));
+        NDArray h2 = rmsNorm(x2, w.postNorm());
+        NDArray gate = w.gateProj().apply(h2);
+        NDArray swiglu = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(w.upProj().apply(h2));
+        return x2.add(w.downProj().apply(swiglu));
+    }
+
+    /**
+     * Grouped-query attention. q [T, heads, d]; keys and values [L, kvHeads, d]. Query heads are grouped by the
+     * KV head they share (head h uses KV head h / group, as HF's repeat_kv), so one batched matmul per KV head
+     * covers its whole group without copying keys.
+     */
+    private NDArray attention(NDArray q, NDArray keys, NDArray values, NDArray mask) {
+        int t = (int) q.getShape().get(0);
+        int length = (int) keys.getShape().get(0);
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int group = heads / kvHeads;
+        int headDim = config.headDim();
+        NDArray grouped = q.transpose(1, 0, 2).reshape(kvHeads, (long) group * t, headDim);
+        NDArray scores = grouped.matMul(keys.transpose(1, 2, 0)).mul(attentionScale);
+        if (mask != null) {
+            scores = scores.reshape(kvHeads, group, t, length).add(mask).reshape(kvHeads, (long) group * t, length);
+        }
+        NDArray context = scores.softmax(2).matMul(values.transpose(1, 0, 2));
+        return context.reshape(heads, t, headDim).transpose(1, 0, 2).reshape(t, (long) heads * headDim);
+    }
+
+    /** HF's apply_rotary_pos_emb: x * cos + rotate_half(x) * sin, with rotate_half as a fixed ±1 matrix. */
+    private NDArray rope(NDArray x, NDArray cos, NDArray sin) {
+        return x.mul(cos).add(x.matMul(rotateHalf).mul(sin));
+    }
+
+    /** x / sqrt(mean(x²) + eps) * weight over the last axis, as HF's LlamaRMSNorm. */
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        int axis = x.getShape().dimension() - 1;
+        NDArray meanSquare = x.square().mean(new int[] {axis}, true);
+        return x.div(meanSquare.add(rmsEps).sqrt()).mul(weight);
+    }
+
+    /** x · Wᵀ with W in [out, in] layout; one op, result in x's manager. */
+    private static NDArray linear(NDArray x, NDArray weight) {
+        return x.getNDArrayInternal().linear(x, weight, null).singletonOrThrow();
+    }
+
+    /** Rows of {@code table} at {@code indices}; the result lives with the indices, not with the table. */
+    private static NDArray embedding(NDArray indices, NDArray table) {
+        return indices.getNDArrayInternal().embedding(indices, table, SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /** Additive mask [T, L]: query t (at position start + t) sees keys up to its own position. */
+    private static NDArray causalMask(NDManager scope, int start, int t) {
+        int length = start + t;
+        if ((long) t * length > Integer.MAX_VALUE) {
+            throw new InferenceException("prefill chunk of " + t + " tokens at position " + start + " is too large");
+        }
+        float[] mask = new float[t * length];
+        for (int i = 0; i < t; i++) {
+            for (int j = start + i + 1; j < length; j++) {
+                mask[i * length + j] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        return scope.create(mask, new Shape(t, length));
+    }
+
+    private NDArray weight(Checkpoint checkpoint, String name) {
+        TensorInfo info = checkpoint.tensor(name);
+        ByteBuffer buffer = checkpoint.map(name);
+        Shape shape = new Shape(info.shape());
+        switch (info.dtype()) {
+            case F32:
+                mappedBuffers.add(buffer);
+                // Zero-copy: the tensor aliases the READ_ONLY map, so weights cost page cache, not heap.
+                return manager.create(buffer, shape, DataType.FLOAT32);
+            case F16:
+            case BF16:
+                return widenToF32(buffer, shape, info.dtype());
+            default:
+                throw new IllegalStateException("unchecked dtype " + info.dtype() + " for " + name);
+        }
+    }
+
+    /**
+     * For now half-precision weights are widened once into an F32 copy in the model's manager: exact and simple, at
+     * twice the memory; computing in F16/BF16 directly is a later optimisation. Widening runs in Java through a
+     * small reused buffer, because DJL's PyTorch JNI aborts the process when wrapping BF16 memory.
+     */
+    private NDArray widenToF32(ByteBuffer halves, Shape shape, TensorDType dtype) {
+        NDArray out = manager.create(shape, DataType.FLOAT32);
+        long count = shape.size();
+        ByteBuffer chunk = ByteBuffer.allocateDirect(WIDEN_CHUNK_ELEMENTS * Float.BYTES).order(ByteOrder.nativeOrder());
+        try (NDManager scratch = manager.newSubManager()) {
+            NDArray flat = out.reshape(count); // a view: writes land in out
+            flat.attach(scratch);
+            for (long at = 0; at < count; at += WIDEN_CHUNK_ELEMENTS) {
+                int n = (int) Math.min(WIDEN_CHUNK_ELEMENTS, count - at);
+                chunk.clear();
+                for (int i = 0; i < n; i++) {
+                    short bits = halves.getShort((int) ((at + i) * 2));
+                    chunk.putFloat(dtype == TensorDType.F16 ? HalfFloats.f16ToFloat(bits) : HalfFloats.bf16ToFloat(bits));
+                }
+                chunk.flip();
+                try (NDArray part = scratch.create(chunk, new Shape(n), DataType.FLOAT32)) {
+                    flat.set(new NDIndex("{}:{}", at, at + n), part);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** cos/sin of position × inverse frequency, [maxPositions, headDim], computed in double and rounded once. */
+    private static NDArray[] ropeTables(NDManager manager, int maxPositions, int headDim, double theta) {
+        int half = headDim / 2;
+        float[] cos = new float[maxPositions * headDim];
+        float[] sin = new float[maxPositions * headDim];
+        for (int p = 0; p < maxPositions; p++) {
+            for (int i = 0; i < half; i++) {
+                double angle = p / Math.pow(theta, (2.0 * i) / headDim);
+                float c = (float) Math.cos(angle);
+                float s = (float) Math.sin(angle);
+                cos[p * headDim + i] = c;
+                cos[p * headDim + i + half] = c;
+                sin[p * headDim + i] = s;
+                sin[p * headDim + i + half] = s;
+            }
+        }
+        Shape shape = new Shape(maxPositions, headDim);
+        return new NDArray[] {manager.create(cos, shape), manager.create(sin, shape)};
+    }
+
+    /** R with x·R = rotate_half(x) = concat(-x[d/2:], x[:d/2]). */
+    private static NDArray rotateHalfMatrix(NDManager manager, int headDim) {
+        int half = headDim / 2;
+        float[] r = new float[headDim * headDim];
+        for (int j = 0; j < half; j++) {
+            r[(j + half) * headDim + j] = -1f;
+            r[j * headDim + j + half] = 1f;
+        }
+        return manager.create(r, new Shape(headDim, headDim));
+    }
+}

@@ -1,0 +1,160 @@
+package io.maas.inference.model;
+
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/** Writes deterministic random-weight Hugging Face model directories of real shapes (tests, benchmarks, demo). */
+public final class ModelGenerator {
+
+    /** Tokens the generated tokenizer learns at most; larger embedding tables keep rows no token uses (allowed by HF). */
+    public static final int TOKENIZER_VOCAB_SIZE = 512;
+    /** ChatML special tokens, ids 0, 1, 2 as in SmolLM-Instruct. */
+    public static final List<String> SPECIAL_TOKENS = List.of("<|endoftext|>", "<|im_start|>", "<|im_end|>");
+    public static final int BOS_TOKEN_ID = 1;
+    public static final int EOS_TOKEN_ID = 2;
+    /** SmolLM-Instruct's ChatML template, with a neutral default system prompt. */
+    public static final String CHAT_TEMPLATE = "{% for message in messages %}"
+            + "{% if loop.first and messages[0]['role'] != 'system' %}"
+            + "{{ '<|im_start|>system\\nYou are a helpful AI assistant.<|im_end|>\\n' }}{% endif %}"
+            + "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+            + "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+    private static final String CORPUS_RESOURCE = "bpe-corpus.txt";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    // Fixed "\n" line ends: the same seed must give byte-identical files on every platform.
+    private static final ObjectWriter PRETTY = JSON.writer(new DefaultPrettyPrinter()
+            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+            .withArrayIndenter(new DefaultIndenter("  ", "\n")));
+
+    private ModelGenerator() {
+    }
+
+    /** Writes an F32 model directory; the same shape and seed always give byte-identical files. */
+    public static void write(Path dir, ModelShape shape, long seed) throws IOException {
+        write(dir, shape, seed, TensorDType.F32);
+    }
+
+    /** Writes a model directory with weights stored as {@code dtype} (F32, F16 or BF16). */
+    public static void write(Path dir, ModelShape shape, long seed, TensorDType dtype) throws IOException {
+        Files.createDirectories(dir);
+        ModelConfig config = new ModelConfig(shape.hiddenSize(), shape.numLayers(), shape.numHeads(),
+                shape.numKvHeads(), shape.headDim(), shape.intermediateSize(), shape.vocabSize(),
+                shape.tiedEmbeddings(), shape.maxPositionEmbeddings(), shape.ropeTheta(), shape.rmsNormEps(),
+                OptionalInt.of(BOS_TOKEN_ID), List.of(EOS_TOKEN_ID));
+        writeJson(dir.resolve(ModelConfig.CONFIG_FILE), configJson(shape, dtype));
+        writeJson(dir.resolve(ModelConfig.GENERATION_CONFIG_FILE), generationConfigJson());
+        ByteLevelBpeTrainer.Vocabulary vocabulary = ByteLevelBpeTrainer.train(corpus(),
+                Math.min(shape.vocabSize(), TOKENIZER_VOCAB_SIZE), SPECIAL_TOKENS);
+        writeJson(dir.resolve("tokenizer.json"), ByteLevelBpeTrainer.tokenizerJson(vocabulary, SPECIAL_TOKENS));
+        writeJson(dir.resolve("tokenizer_config.json"), tokenizerConfigJson(shape));
+        LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>(config.expectedTensors());
+        SafetensorsWriter.write(dir.resolve(Checkpoint.SINGLE_FILE), dtype, shapes, Map.of("format", "pt"),
+                name -> values(name, shapes.get(name), seed));
+    }
+
+    /** The built-in English text the tokenizer's merges are learned from. */
+    public static String corpus() {
+        try (InputStream in = ModelGenerator.class.getResourceAsStream(CORPUS_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + CORPUS_RESOURCE);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Norm weights near 1; matrices uniform with standard deviation 1/sqrt(fan_in), so every projection keeps its
+     * input's scale: attention and MLP visibly move the logits (a bug cannot hide under a test tolerance) and
+     * activations stay finite through any number of layers because RMSNorm rescales them.
+     */
+    private static SafetensorsWriter.FloatSource values(String name, long[] shape, long seed) {
+        SplitMix64 random = new SplitMix64(SplitMix64.derive(seed, name));
+        if (shape.length == 1) {
+            return () -> 1f + 0.1f * random.nextSigned();
+        }
+        float amplitude = (float) (Math.sqrt(3.0) / Math.sqrt(shape[1]));
+        return () -> amplitude * random.nextSigned();
+    }
+
+    private static ObjectNode configJson(ModelShape s, TensorDType dtype) {
+        ObjectNode c = JSON.createObjectNode();
+        c.putArray("architectures").add("LlamaForCausalLM");
+        c.put("attention_bias", false);
+        c.put("attention_dropout", 0.0);
+        c.put("bos_token_id", BOS_TOKEN_ID);
+        c.put("eos_token_id", EOS_TOKEN_ID);
+        c.put("hidden_act", "silu");
+        c.put("hidden_size", s.hiddenSize());
+        c.put("initializer_range", 0.02);
+        c.put("intermediate_size", s.intermediateSize());
+        c.put("max_position_embeddings", s.maxPositionEmbeddings());
+        c.put("mlp_bias", false);
+        c.put("model_type", "llama");
+        c.put("num_attention_heads", s.numHeads());
+        c.put("num_hidden_layers", s.numLayers());
+        c.put("num_key_value_heads", s.numKvHeads());
+        c.put("pretraining_tp", 1);
+        c.put("rms_norm_eps", s.rmsNormEps());
+        c.putNull("rope_scaling");
+        c.put("rope_theta", s.ropeTheta());
+        c.put("tie_word_embeddings", s.tiedEmbeddings());
+        c.put("torch_dtype", switch (dtype) {
+            case F16 -> "float16";
+            case BF16 -> "bfloat16";
+            default -> "float32";
+        });
+        c.put("use_cache", true);
+        c.put("vocab_size", s.vocabSize());
+        return c;
+    }
+
+    private static ObjectNode generationConfigJson() {
+        ObjectNode g = JSON.createObjectNode();
+        g.put("_from_model_config", true);
+        g.put("bos_token_id", BOS_TOKEN_ID);
+        g.put("eos_token_id", EOS_TOKEN_ID);
+        return g;
+    }
+
+    private static ObjectNode tokenizerConfigJson(ModelShape s) {
+        ObjectNode t = JSON.createObjectNode();
+        t.put("add_prefix_space", false);
+        ObjectNode decoder = t.putObject("added_tokens_decoder");
+        for (int i = 0; i < SPECIAL_TOKENS.size(); i++) {
+            decoder.putObject(Integer.toString(i)).put("content", SPECIAL_TOKENS.get(i)).put("lstrip", false)
+                    .put("normalized", false).put("rstrip", false).put("single_word", false).put("special", true);
+        }
+        t.putArray("additional_special_tokens").add(SPECIAL_TOKENS.get(1)).add(SPECIAL_TOKENS.get(2));
+        t.put("bos_token", SPECIAL_TOKENS.get(BOS_TOKEN_ID));
+        t.put("chat_template", CHAT_TEMPLATE);
+        // Decoding must give back the exact text; HF's clean-up would drop spaces before punctuation.
+        t.put("clean_up_tokenization_spaces", false);
+        t.put("eos_token", SPECIAL_TOKENS.get(EOS_TOKEN_ID));
+        t.put("model_max_length", s.maxPositionEmbeddings());
+        t.put("pad_token", SPECIAL_TOKENS.get(EOS_TOKEN_ID));
+        t.put("tokenizer_class", "GPT2Tokenizer");
+        t.put("unk_token", SPECIAL_TOKENS.get(0));
+        return t;
+    }
+
+    private static void writeJson(Path file, JsonNode node) throws IOException {
+        Files.write(file, (PRETTY.writeValueAsString(node) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+}
