@@ -1,8 +1,10 @@
 package io.maas.billing.usage;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -12,6 +14,7 @@ import org.jboss.logging.Logger;
 import io.maas.billing.metering.InvalidUsageEventException;
 import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.metering.UsageEventCodec;
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
@@ -31,6 +34,17 @@ public class UsageConsumer {
     @Inject
     UsageRecorder recorder;
 
+    private volatile boolean stopping;
+
+    void onStop(@Observes ShutdownEvent event) {
+        stopping = true;
+    }
+
+    /** Neither acked nor nacked: its offset is not committed, so the record is delivered again after restart. */
+    private static CompletionStage<Void> leaveForRedelivery() {
+        return new CompletableFuture<>();
+    }
+
     @Incoming(CHANNEL)
     @Blocking(ordered = true)
     public CompletionStage<Void> consume(Message<String> message) {
@@ -49,6 +63,9 @@ public class UsageConsumer {
             return message.nack(e);
         }
         for (int attempt = 1; ; attempt++) {
+            if (stopping) {
+                return leaveForRedelivery();
+            }
             try {
                 if (!recorder.record(event, partition, offset)) {
                     LOG.debugf("usage event %s already recorded; duplicate delivery ignored", event.id());
@@ -63,8 +80,8 @@ public class UsageConsumer {
                 long backoffMs = Math.min(RETRY_BACKOFF_MAX_MS, 100L << Math.min(attempt, 6));
                 LOG.warnf("usage event %s not stored (attempt %d), retrying in %d ms: %s", event.id(), attempt, backoffMs,
                         e.getMessage());
-                if (!sleep(backoffMs)) {
-                    return message.nack(e);
+                if (stopping || !sleep(backoffMs)) {
+                    return leaveForRedelivery();
                 }
             }
         }
