@@ -69,5 +69,28 @@ public interface MaasConfig {
         /** CloudEvents {@code source} of events this gateway emits. */
         @WithDefault("/maas/gateway")
         String source();
+
+        /** Events held in memory for the producer; beyond it they go straight to the spool. */
+        @WithDefault("10000")
+        int queueCapacity();
+
+        /** Most events the publisher sends (or replays) as one batch. */
+        @WithDefault("500")
+        int batchMaxEvents();
+
+        /** How long the broker may take to acknowledge an event before it is spooled instead. */
+        @WithDefault("10s")
+        Duration deliveryTimeout();
+
+        /** Folder of the durable spool; defaults to {@code <data-dir>/spool/usage}. */
+        Optional<Path> spoolDir();
+
+        /** Bound of the spool on disk; near it the gateway refuses new requests with 503. */
+        @WithDefault("1073741824")
+        long spoolMaxBytes();
+
+        /** Group-commit window: spooled events are fsynced at most this long after being written. */
+        @WithDefault("5ms")
+        Duration spoolFsyncInterval();
     }
 }

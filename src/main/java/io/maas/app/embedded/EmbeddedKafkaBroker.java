@@ -36,21 +36,40 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final KafkaRaftServer server;
     private final String bootstrapServers;
 
-    private EmbeddedKafkaBroker(KafkaRaftServer server, String bootstrapServers) {
+    private final int brokerPort;
+    private final int controllerPort;
+
+    private EmbeddedKafkaBroker(KafkaRaftServer server, int brokerPort, int controllerPort) {
         this.server = server;
-        this.bootstrapServers = bootstrapServers;
+        this.bootstrapServers = "127.0.0.1:" + brokerPort;
+        this.brokerPort = brokerPort;
+        this.controllerPort = controllerPort;
     }
 
-    /** Formats the log directory on first use, starts the broker and waits until it serves requests. */
+    public int brokerPort() {
+        return brokerPort;
+    }
+
+    public int controllerPort() {
+        return controllerPort;
+    }
+
+    /** Formats the log directory on first use, starts the broker on free ports and waits until it serves requests. */
     public static EmbeddedKafkaBroker start(Path dataDir) throws IOException {
+        return start(dataDir, 0, 0);
+    }
+
+    /** As {@link #start(Path)}, on the given ports (0 = any free port): a restart can keep its address. */
+    public static EmbeddedKafkaBroker start(Path dataDir, int brokerPortWanted, int controllerPortWanted)
+            throws IOException {
         // The broker calls Exit on fatal errors; it must never take the host process down with it.
         Exit.setExitProcedure((status, message) -> LOG.errorf("embedded Kafka asked to exit(%d): %s", status, message));
         Exit.setHaltProcedure((status, message) -> LOG.errorf("embedded Kafka asked to halt(%d): %s", status, message));
 
         Path logDir = dataDir.resolve("kafka").toAbsolutePath();
         Files.createDirectories(logDir);
-        int brokerPort = FreePorts.find();
-        int controllerPort = FreePorts.find();
+        int brokerPort = brokerPortWanted > 0 ? brokerPortWanted : FreePorts.find();
+        int controllerPort = controllerPortWanted > 0 ? controllerPortWanted : FreePorts.find();
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", Integer.toString(NODE_ID));
@@ -81,8 +100,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
-        String bootstrap = "127.0.0.1:" + brokerPort;
-        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, bootstrap);
+        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, brokerPort, controllerPort);
         try {
             broker.awaitReady();
         } catch (IOException e) {

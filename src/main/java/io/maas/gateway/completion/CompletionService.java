@@ -20,6 +20,7 @@ import io.maas.gateway.api.OpenAiException;
 import io.maas.gateway.auth.Caller;
 import io.maas.gateway.inference.GenerationSlots;
 import io.maas.gateway.inference.ModelRegistry;
+import io.maas.gateway.metering.TraceContext;
 import io.maas.gateway.metering.UsagePublisher;
 import io.maas.gateway.openai.CompletionRequest;
 import io.maas.gateway.openai.CompletionResponse;
@@ -52,7 +53,7 @@ public class CompletionService {
         source = config.metering().source() + "/" + hostName();
     }
 
-    public CompletionResponse complete(Caller caller, CompletionRequest request) {
+    public CompletionResponse complete(Caller caller, CompletionRequest request, TraceContext trace) {
         String modelId = requireModel(request.model());
         String prompt = prompt(request.prompt());
         int maxTokens = maxTokens(request.maxTokens());
@@ -60,6 +61,12 @@ public class CompletionService {
             throw OpenAiException.invalidValue("Streaming is not supported by this server yet.", "stream");
         }
         LlamaEngine engine = models.find(modelId).orElseThrow(() -> OpenAiException.modelNotFound(modelId));
+        if (!publisher.isAccepting()) {
+            // Serving now would produce usage that cannot be recorded durably: refuse instead of losing revenue.
+            throw new OpenAiException(503, OpenAiException.SERVER,
+                    "Usage metering is backed up; please retry shortly.", null, "metering_unavailable",
+                    java.util.Map.of("Retry-After", "5"));
+        }
 
         UUID eventId = UUID.randomUUID();
         Instant started = Instant.now();
@@ -70,11 +77,11 @@ public class CompletionService {
         } catch (ContextLengthExceededException e) {
             throw e; // refused before any compute: nothing to meter
         } catch (InferenceException | IllegalStateException e) {
-            publisher.publish(event(eventId, started, caller, modelId, engine.countTokens(prompt), 0,
+            publisher.publish(event(eventId, started, trace, caller, modelId, engine.countTokens(prompt), 0,
                     UsageStatus.FAILED, null, null, elapsedMs(startedNanos)));
             throw e;
         }
-        publisher.publish(event(eventId, started, caller, modelId, result.promptTokens(), result.completionTokens(),
+        publisher.publish(event(eventId, started, trace, caller, modelId, result.promptTokens(), result.completionTokens(),
                 UsageStatus.COMPLETED, result.finishReason().wireName(), null, elapsedMs(startedNanos)));
         return new CompletionResponse("cmpl-" + eventId.toString().replace("-", ""), CompletionResponse.OBJECT,
                 started.getEpochSecond(), modelId,
@@ -82,10 +89,11 @@ public class CompletionService {
                 Usage.of(result.promptTokens(), result.completionTokens()));
     }
 
-    private UsageEvent event(UUID id, Instant time, Caller caller, String model, int promptTokens, int completionTokens,
-            UsageStatus status, String finishReason, Long ttftMs, long durationMs) {
-        return UsageEvent.of(id, source, time, new UsageData(caller.tenantId(), caller.apiKeyId(), model, null, null,
-                promptTokens, completionTokens, status, finishReason, ttftMs, durationMs, null));
+    private UsageEvent event(UUID id, Instant time, TraceContext trace, Caller caller, String model, int promptTokens,
+            int completionTokens, UsageStatus status, String finishReason, Long ttftMs, long durationMs) {
+        return UsageEvent.of(id, source, time, trace.traceparent(), new UsageData(caller.tenantId(), caller.apiKeyId(),
+                model, null, null, promptTokens, completionTokens, status, finishReason, ttftMs, durationMs,
+                trace.traceId()));
     }
 
     private static String requireModel(String model) {

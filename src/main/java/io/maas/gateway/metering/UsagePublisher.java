@@ -1,60 +1,94 @@
 package io.maas.gateway.metering;
 
-import java.util.concurrent.CompletableFuture;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Emitter;
-import org.eclipse.microprofile.reactive.messaging.Message;
-import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.maas.app.config.MaasConfig;
 import io.maas.billing.metering.UsageEvent;
-import io.maas.billing.metering.UsageEventCodec;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.Startup;
 
 /**
- * Publishes usage events to {@value UsageEvent#TOPIC}, keyed by tenant, without waiting for the broker:
- * the request path only enqueues. The producer is idempotent with {@code acks=all}.
+ * The gateway's usage-event publisher ({@value UsageEvent#TOPIC}, key = tenant id): wires
+ * {@link UsageEventPublisher} to configuration, the spool folder and metrics. Started with the application
+ * so events spooled before a crash or an outage are replayed without waiting for traffic.
  */
+@Startup
 @ApplicationScoped
 public class UsagePublisher {
-    /** Channel bound to topic {@value UsageEvent#TOPIC}. */
-    public static final String CHANNEL = "usage-out";
-    /** Events waiting for the producer; beyond it {@link #publish} reports the overflow. */
-    static final int BUFFER_EVENTS = 10_000;
-
     private static final Logger LOG = Logger.getLogger(UsagePublisher.class);
 
     @Inject
-    @Channel(CHANNEL)
-    @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = BUFFER_EVENTS)
-    Emitter<String> emitter;
+    MaasConfig config;
+    @Inject
+    MeterRegistry registry;
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
 
-    /** Hands the event to the producer; the returned stage completes when the broker acknowledged it. */
-    public CompletableFuture<Void> publish(UsageEvent event) {
-        String json = UsageEventCodec.encodeToString(event);
-        CompletableFuture<Void> acked = new CompletableFuture<>();
-        Message<String> message = Message.of(json)
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(event.data().tenantId()).build())
-                .withAck(() -> {
-                    acked.complete(null);
-                    return CompletableFuture.completedFuture(null);
-                })
-                .withNack(failure -> {
-                    // Until the durable spool exists this line is the event's last trace: it carries the full event.
-                    LOG.errorf("usage event %s NOT published: %s; event=%s", event.id(), failure.getMessage(), json);
-                    acked.completeExceptionally(failure);
-                    return CompletableFuture.completedFuture(null);
-                });
+    private UsageEventPublisher publisher;
+
+    @PostConstruct
+    void start() {
+        MaasConfig.Metering metering = config.metering();
+        Path spoolDir = metering.spoolDir().orElse(config.dataDir().resolve("spool").resolve("usage"));
+        UsageSpool spool;
         try {
-            emitter.send(message);
-        } catch (RuntimeException e) {
-            LOG.errorf("usage event %s NOT published: %s; event=%s", event.id(), e.getMessage(), json);
-            acked.completeExceptionally(e);
+            spool = UsageSpool.open(spoolDir, metering.spoolMaxBytes(), metering.spoolFsyncInterval().toMillis());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the usage spool " + spoolDir, e);
         }
-        return acked;
+        if (spool.pendingEntries() > 0) {
+            LOG.infof("usage spool %s holds %d events from before; replaying them", spoolDir, spool.pendingEntries());
+        }
+        Timer latency = Timer.builder("maas.metering.publish.latency")
+                .description("time from recording a usage event to the broker's acknowledgement")
+                .publishPercentiles(0.5, 0.99)
+                .register(registry);
+        var producerConfig = UsageEventPublisher.producerConfig(bootstrapServers, metering.deliveryTimeout().toMillis());
+        publisher = new UsageEventPublisher(() -> new KafkaProducer<>(producerConfig), spool, metering.queueCapacity(),
+                metering.batchMaxEvents(), metering.spoolMaxBytes(), nanos -> latency.record(nanos, TimeUnit.NANOSECONDS));
+        Gauge.builder("maas.metering.queue.depth", () -> publisher.stats().queueDepth()).register(registry);
+        Gauge.builder("maas.metering.spool.entries", () -> publisher.stats().spoolEntries()).register(registry);
+        Gauge.builder("maas.metering.spool.bytes", () -> publisher.stats().spoolBytes()).register(registry);
+        Gauge.builder("maas.metering.published", () -> publisher.stats().published()).register(registry);
+        Gauge.builder("maas.metering.spooled", () -> publisher.stats().spooled()).register(registry);
+        Gauge.builder("maas.metering.publish.failures", () -> publisher.stats().publishFailures()).register(registry);
+        Gauge.builder("maas.metering.lost", () -> publisher.stats().lost()).register(registry);
+    }
+
+    /** Records a usage event; never blocks the caller. */
+    public void publish(UsageEvent event) {
+        publisher.record(event);
+    }
+
+    /** False while the spool is nearly full: new requests are refused rather than served unmetered. */
+    public boolean isAccepting() {
+        return publisher.isAccepting();
+    }
+
+    public UsageEventPublisher.Stats stats() {
+        return publisher.stats();
+    }
+
+    @PreDestroy
+    void stop() {
+        try {
+            publisher.close();
+        } catch (IOException e) {
+            LOG.error("usage spool did not close cleanly", e);
+        }
     }
 }

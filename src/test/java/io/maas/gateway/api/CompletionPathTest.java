@@ -45,7 +45,9 @@ class CompletionPathTest {
 
     @Test
     void completionIsAnsweredWithUsageAndRecordedOnceInTheLedger() {
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         Response response = given().header("Authorization", ADMIN).contentType(ContentType.JSON)
+                .header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
                 .body("{\"model\":\"demo-tiny\",\"prompt\":\"Once upon a time\",\"max_tokens\":8}")
                 .post("/v1/completions")
                 .then().statusCode(200)
@@ -69,6 +71,7 @@ class CompletionPathTest {
         assertEquals("demo-tiny", row.baseModel);
         assertEquals("completed", row.status);
         assertNotNull(row.apiKeyId);
+        assertEquals(traceId, row.traceId, "the caller's trace context reaches the ledger row");
 
         given().header("Authorization", ADMIN).get("/admin/usage?tenant=platform&limit=1000")
                 .then().statusCode(200)

@@ -20,6 +20,7 @@ public record UsageEvent(
         String type,
         Instant time,
         String datacontenttype,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String traceparent,
         UsageData data) {
 
     public static final String TOPIC = "maas.usage.v1";
@@ -35,7 +36,12 @@ public record UsageEvent(
     }
 
     public static UsageEvent of(UUID id, String source, Instant time, UsageData data) {
-        return new UsageEvent(SPEC_VERSION, id, source, TYPE, time, "application/json", data);
+        return of(id, source, time, null, data);
+    }
+
+    /** With the W3C trace context of the request (CloudEvents distributed-tracing extension), if any. */
+    public static UsageEvent of(UUID id, String source, Instant time, String traceparent, UsageData data) {
+        return new UsageEvent(SPEC_VERSION, id, source, TYPE, time, "application/json", traceparent, data);
     }
 
     /** Checks what the consumer needs before it may bill the event; throws with the field at fault. */
