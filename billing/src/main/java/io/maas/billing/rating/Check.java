@@ -1,0 +1,53 @@
+package io.maas.billing.rating;
+
+import java.math.BigDecimal;
+
+/** The invariant checks every rating value runs at construction, all failing with the same exception type. */
+final class Check {
+    private Check() {
+    }
+
+    static void that(boolean condition, String message) {
+        if (!condition) {
+            throw new InvalidRatingInputException(message);
+        }
+    }
+
+    /**
+     * An invariant of the rating code itself, always checked (unlike {@code assert}, which production JVMs
+     * run without): breaking one is a bug here, not bad input, so it is not a {@link RatingException}.
+     */
+    static void invariant(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalStateException("rating invariant broken: " + message);
+        }
+    }
+
+    /** An invariant that two counts agree, e.g. every token of a request is on exactly one line. */
+    static void invariantEquals(long actual, long expected, String what) {
+        if (actual != expected) {
+            throw new IllegalStateException("rating invariant broken: " + what + " is " + actual + ", expected " + expected);
+        }
+    }
+
+    static <T> T notNull(T value, String name) {
+        that(value != null, name + " is required");
+        return value;
+    }
+
+    static String notBlank(String value, String name) {
+        that(value != null && !value.isBlank(), name + " is required and must not be blank");
+        return value;
+    }
+
+    static long notNegative(long value, String name) {
+        that(value >= 0, name + " must be >= 0, was " + value);
+        return value;
+    }
+
+    static BigDecimal notNegative(BigDecimal value, String name) {
+        notNull(value, name);
+        that(value.signum() >= 0, name + " must be >= 0, was " + value.toPlainString());
+        return value;
+    }
+}
