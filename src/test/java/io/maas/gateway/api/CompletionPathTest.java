@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -94,6 +95,12 @@ class CompletionPathTest {
         long tokens = QuarkusTransaction.requiringNew().call(() -> UsageRecord.<UsageRecord>find("tenantId", "dup-tenant")
                 .stream().mapToLong(r -> r.tokensPrompt + r.tokensCompletion).sum());
         assertEquals(11 + 7 + 1 + 1, tokens);
+        Object[] rollup = QuarkusTransaction.requiringNew().call(() -> (Object[]) UsageRecord.getEntityManager()
+                .createNativeQuery("select sum(requests), sum(tokens_prompt), sum(tokens_completion)"
+                        + " from usage_rollups_hourly where tenant_id = 'dup-tenant'")
+                .getSingleResult());
+        assertEquals(List.of(2L, 12L, 8L), List.of(((Number) rollup[0]).longValue(), ((Number) rollup[1]).longValue(),
+                ((Number) rollup[2]).longValue()), "the duplicate is not counted in the rollups either");
     }
 
     @Test

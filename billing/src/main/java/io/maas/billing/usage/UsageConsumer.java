@@ -1,12 +1,19 @@
 package io.maas.billing.usage;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
@@ -16,23 +23,36 @@ import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.metering.UsageEventCodec;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.annotations.Blocking;
+import io.smallrye.reactive.messaging.kafka.KafkaRecord;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 /**
- * The billing consumer group's entry point. Each record is stored in its own database transaction and
- * acknowledged only after that commit, so Kafka offsets never run ahead of the database. Unbillable
- * records are nacked, which the channel's dead-letter strategy sends to {@value UsageEvent#DEAD_LETTER_TOPIC}.
+ * The billing consumer group's entry point. Each polled batch is stored in one database transaction and
+ * acknowledged only after that commit, so Kafka offsets never run ahead of the database; redelivery after a
+ * crash in between is harmless because stored event ids are skipped. Unbillable records are copied to
+ * {@value UsageEvent#DEAD_LETTER_TOPIC} with the reason in a header before the batch is acknowledged, so the
+ * partition keeps moving and nothing disappears.
  */
 @ApplicationScoped
 public class UsageConsumer {
-    /** Channel bound to topic {@value UsageEvent#TOPIC}; configured in the application's properties. */
+    /** Channel bound to topic {@value UsageEvent#TOPIC}, in batch mode; configured in application properties. */
     public static final String CHANNEL = "usage-in";
+    /** Channel bound to topic {@value UsageEvent#DEAD_LETTER_TOPIC}. */
+    public static final String DEAD_LETTER_CHANNEL = "usage-dlq";
+    public static final String REASON_HEADER = "dead-letter-reason";
 
     private static final Logger LOG = Logger.getLogger(UsageConsumer.class);
     private static final long RETRY_BACKOFF_MAX_MS = 5_000;
+    private static final long DEAD_LETTER_ACK_TIMEOUT_S = 30;
 
     @Inject
     UsageRecorder recorder;
+
+    @Inject
+    @Channel(DEAD_LETTER_CHANNEL)
+    Emitter<String> deadLetters;
 
     private volatile boolean stopping;
 
@@ -40,70 +60,142 @@ public class UsageConsumer {
         stopping = true;
     }
 
-    /** Neither acked nor nacked: its offset is not committed, so the record is delivered again after restart. */
-    private static CompletionStage<Void> leaveForRedelivery() {
-        return new CompletableFuture<>();
+    private record Poison(KafkaRecord<String, String> record, String reason) {
     }
 
     @Incoming(CHANNEL)
     @Blocking(ordered = true)
-    public CompletionStage<Void> consume(Message<String> message) {
-        Integer partition = null;
-        Long offset = null;
-        var metadata = message.getMetadata(IncomingKafkaRecordMetadata.class);
-        if (metadata.isPresent()) {
-            partition = metadata.get().getPartition();
-            offset = metadata.get().getOffset();
+    public CompletionStage<Void> consume(KafkaRecordBatch<String, String> batch) {
+        List<UsageLedgerWriter.Delivered> good = new ArrayList<>();
+        List<Poison> poison = new ArrayList<>();
+        for (KafkaRecord<String, String> record : batch) {
+            try {
+                good.add(new UsageLedgerWriter.Delivered(UsageEventCodec.decode(record.getPayload()),
+                        record.getPartition(), offsetOf(record)));
+            } catch (InvalidUsageEventException e) {
+                poison.add(new Poison(record, e.getMessage()));
+            }
         }
-        UsageEvent event;
         try {
-            event = UsageEventCodec.decode(message.getPayload());
-        } catch (InvalidUsageEventException e) {
-            LOG.warnf("usage record at partition %s offset %s is unbillable: %s", partition, offset, e.getMessage());
-            return message.nack(e);
+            storeWithRetry(good, batch, poison);
+            for (Poison p : poison) {
+                deadLetter(p.record(), p.reason());
+            }
+        } catch (StoppingException e) {
+            // Neither acked nor nacked: the offsets stay uncommitted and the batch is delivered again after restart.
+            return new CompletableFuture<>();
         }
+        return batch.ack();
+    }
+
+    /** Stores the batch; a batch the database refuses is stored event by event so only the bad one is set aside. */
+    private void storeWithRetry(List<UsageLedgerWriter.Delivered> good, KafkaRecordBatch<String, String> batch,
+            List<Poison> poison) {
+        try {
+            storeRetryingOutages(good);
+        } catch (UsageRecorder.DataRejectedException rejected) {
+            LOG.warnf("usage batch refused by the database (%s); storing its %d events one by one",
+                    rejected.getMessage(), good.size());
+            for (UsageLedgerWriter.Delivered d : good) {
+                try {
+                    storeRetryingOutages(List.of(d));
+                } catch (UsageRecorder.DataRejectedException e) {
+                    poison.add(new Poison(recordOf(batch, d), "rejected by the database: " + e.getMessage()));
+                }
+            }
+        }
+    }
+
+    private void storeRetryingOutages(List<UsageLedgerWriter.Delivered> events) {
         for (int attempt = 1; ; attempt++) {
             if (stopping) {
-                return leaveForRedelivery();
+                throw new StoppingException();
             }
             try {
-                if (!recorder.record(event, partition, offset)) {
-                    LOG.debugf("usage event %s already recorded; duplicate delivery ignored", event.id());
-                }
-                return message.ack();
+                recorder.record(events);
+                return;
+            } catch (UsageRecorder.DataRejectedException e) {
+                throw e;
             } catch (RuntimeException e) {
-                if (isDataError(e)) {
-                    LOG.warnf("usage event %s rejected by the database: %s", event.id(), e.getMessage());
-                    return message.nack(new InvalidUsageEventException("rejected by the database: " + e.getMessage(), e));
-                }
                 // The database is away: hold this partition (no ack, no dead letter) and retry, so nothing is lost.
                 long backoffMs = Math.min(RETRY_BACKOFF_MAX_MS, 100L << Math.min(attempt, 6));
-                LOG.warnf("usage event %s not stored (attempt %d), retrying in %d ms: %s", event.id(), attempt, backoffMs,
+                LOG.warnf("usage batch of %d not stored (attempt %d), retrying in %d ms: %s", events.size(), attempt,
+                        backoffMs, e.getMessage());
+                sleep(backoffMs);
+            }
+        }
+    }
+
+    private static long offsetOf(KafkaRecord<String, String> record) {
+        return record.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(IncomingKafkaRecordMetadata::getOffset)
+                .orElseThrow(() -> new IllegalStateException("a polled record without Kafka metadata"));
+    }
+
+    private static KafkaRecord<String, String> recordOf(KafkaRecordBatch<String, String> batch,
+            UsageLedgerWriter.Delivered d) {
+        for (KafkaRecord<String, String> r : batch) {
+            if (r.getPartition() == d.partition() && offsetOf(r) == d.offset()) {
+                return r;
+            }
+        }
+        throw new IllegalStateException("event " + d.event().id() + " is not in its batch");
+    }
+
+    /** Copies the record to the dead-letter topic and waits for the broker to acknowledge it. */
+    private void deadLetter(KafkaRecord<String, String> record, String reason) {
+        LOG.warnf("usage record at partition %d offset %d is unbillable, sent to %s: %s", record.getPartition(),
+                offsetOf(record), UsageEvent.DEAD_LETTER_TOPIC, reason);
+        for (int attempt = 1; ; attempt++) {
+            if (stopping) {
+                throw new StoppingException();
+            }
+            CompletableFuture<Void> acked = new CompletableFuture<>();
+            RecordHeaders headers = new RecordHeaders();
+            headers.add(REASON_HEADER, reason.getBytes(StandardCharsets.UTF_8));
+            headers.add("dead-letter-topic", record.getTopic().getBytes(StandardCharsets.UTF_8));
+            headers.add("dead-letter-partition", Integer.toString(record.getPartition()).getBytes(StandardCharsets.UTF_8));
+            headers.add("dead-letter-offset", Long.toString(offsetOf(record)).getBytes(StandardCharsets.UTF_8));
+            Message<String> message = Message.of(record.getPayload())
+                    .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(record.getKey())
+                            .withHeaders(headers).build())
+                    .withAck(() -> {
+                        acked.complete(null);
+                        return CompletableFuture.completedFuture(null);
+                    })
+                    .withNack(failure -> {
+                        acked.completeExceptionally(failure);
+                        return CompletableFuture.completedFuture(null);
+                    });
+            try {
+                deadLetters.send(message);
+                acked.get(DEAD_LETTER_ACK_TIMEOUT_S, TimeUnit.SECONDS);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoppingException();
+            } catch (Exception e) {
+                long backoffMs = Math.min(RETRY_BACKOFF_MAX_MS, 100L << Math.min(attempt, 6));
+                LOG.warnf("dead letter not acknowledged (attempt %d), retrying in %d ms: %s", attempt, backoffMs,
                         e.getMessage());
-                if (stopping || !sleep(backoffMs)) {
-                    return leaveForRedelivery();
-                }
+                sleep(backoffMs);
             }
         }
     }
 
-    private static boolean isDataError(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof org.hibernate.exception.DataException
-                    || t instanceof org.hibernate.exception.ConstraintViolationException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean sleep(long millis) {
+    private void sleep(long millis) {
         try {
             Thread.sleep(millis);
-            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            throw new StoppingException();
+        }
+    }
+
+    /** The application is stopping: leave the batch unacknowledged for redelivery. */
+    private static final class StoppingException extends RuntimeException {
+        StoppingException() {
+            super(null, null, false, false);
         }
     }
 }
