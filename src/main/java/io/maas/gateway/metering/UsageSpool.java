@@ -686,6 +686,14 @@ public final class UsageSpool implements AutoCloseable {
                 LOG.warnf(e, "usage spool %s: could not close a retired segment", dir);
             }
         }
+        // Futures first, outside the lock: once sync() sees the new durable sequence, its appends' futures are done.
+        for (CompletableFuture<Void> f : batch) {
+            if (failed == null) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(new IOException("usage spool " + dir + " could not make the record durable", failed));
+            }
+        }
         lock.lock();
         try {
             if (failed != null) {
@@ -697,13 +705,6 @@ public final class UsageSpool implements AutoCloseable {
             synced.signalAll();
         } finally {
             lock.unlock();
-        }
-        for (CompletableFuture<Void> f : batch) {
-            if (failed == null) {
-                f.complete(null);
-            } else {
-                f.completeExceptionally(new IOException("usage spool " + dir + " could not make the record durable", failed));
-            }
         }
         return true;
     }
