@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import io.maas.billing.metering.UsageData;
 import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.metering.UsageEventCodec;
+import io.maas.billing.metering.UsageEventSchema;
 import io.maas.billing.metering.UsageStatus;
 import io.maas.billing.usage.UsageRecord;
 import io.maas.testing.EmbeddedServicesResource;
@@ -73,6 +74,11 @@ class CompletionPathTest {
         assertEquals("completed", row.status);
         assertNotNull(row.apiKeyId);
         assertEquals(traceId, row.traceId, "the caller's trace context reaches the ledger row");
+
+        // The event as it really is on the topic matches the published schema.
+        String published = KafkaTestClient.readAll(bootstrap, UsageEvent.TOPIC, Integer.MAX_VALUE, Duration.ofSeconds(5))
+                .stream().map(r -> r.value()).filter(v -> v.contains(eventId.toString())).findFirst().orElseThrow();
+        assertEquals(java.util.Set.of(), UsageEventSchema.violations(published));
 
         given().header("Authorization", ADMIN).get("/admin/usage?tenant=platform&limit=1000")
                 .then().statusCode(200)
