@@ -1,22 +1,30 @@
 package io.maas.inference.engine;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
+import io.maas.inference.ChatTemplateException;
 import io.maas.inference.ContextLengthExceededException;
 import io.maas.inference.InferenceException;
+import io.maas.inference.InvalidGenerationParameterException;
+import io.maas.inference.MissingChatTemplateException;
 import io.maas.inference.ModelFormatException;
 import io.maas.inference.model.Checkpoint;
 import io.maas.inference.model.ModelConfig;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** Serves greedy text completions from one Hugging Face Llama model directory to any number of threads. */
+/**
+ * Serves text completions (greedy or sampled, whole or streamed, cancellable) and renders chat prompts for one
+ * Hugging Face Llama model directory, to any number of threads.
+ */
 public final class LlamaEngine implements AutoCloseable {
 
     // Each request has its own NDManager and KV cache; forward steps take turns on a bounded number of compute
@@ -33,6 +41,7 @@ public final class LlamaEngine implements AutoCloseable {
     private final ModelConfig config;
     private final ModelTokenizer tokenizer;
     private final LlamaModel model;
+    private final Optional<ChatTemplate> chatTemplate;
     private final Set<Integer> eosTokenIds;
     /** Ids the model may emit: logits rows beyond the tokenizer's vocabulary have no text (padded embeddings). */
     private final int decodableVocabSize;
@@ -40,11 +49,13 @@ public final class LlamaEngine implements AutoCloseable {
     private final Semaphore compute;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private LlamaEngine(String modelId, ModelConfig config, ModelTokenizer tokenizer, LlamaModel model) {
+    private LlamaEngine(String modelId, ModelConfig config, ModelTokenizer tokenizer, LlamaModel model,
+                        Optional<ChatTemplate> chatTemplate) {
         this.modelId = modelId;
         this.config = config;
         this.tokenizer = tokenizer;
         this.model = model;
+        this.chatTemplate = chatTemplate;
         this.eosTokenIds = Set.copyOf(config.eosTokenIds());
         this.decodableVocabSize = Math.min(config.vocabSize(), tokenizer.vocabSize());
         this.computeSlots = PyTorchSetup.computeSlots();
@@ -52,8 +63,9 @@ public final class LlamaEngine implements AutoCloseable {
     }
 
     /**
-     * Loads a model directory (config.json, tokenizer.json, model.safetensors or an index with shards); weights are
-     * memory-mapped, not read. Bad or inconsistent files raise {@link ModelFormatException} naming file and tensor.
+     * Loads a model directory (config.json, tokenizer.json, model.safetensors or an index with shards, optionally
+     * tokenizer_config.json or chat_template.jinja for chats); weights are memory-mapped, not read. Bad or
+     * inconsistent files raise {@link ModelFormatException} naming file and tensor.
      */
     public static LlamaEngine load(Path modelDir) {
         Path dir = modelDir.toAbsolutePath().normalize();
@@ -61,11 +73,12 @@ public final class LlamaEngine implements AutoCloseable {
             throw new ModelFormatException(dir + ": not a directory");
         }
         ModelConfig config = ModelConfig.read(dir);
+        Optional<ChatTemplate> chatTemplate = ChatTemplate.load(dir);
         ModelTokenizer tokenizer = ModelTokenizer.load(dir);
         try (Checkpoint checkpoint = Checkpoint.open(dir, config)) {
             // Closing the checkpoint closes its file channels; the mapped buffers stay valid.
             LlamaModel model = LlamaModel.load(config, checkpoint);
-            return new LlamaEngine(dir.getFileName().toString(), config, tokenizer, model);
+            return new LlamaEngine(dir.getFileName().toString(), config, tokenizer, model, chatTemplate);
         } catch (RuntimeException | Error e) {
             tokenizer.close();
             throw e;
@@ -88,12 +101,43 @@ public final class LlamaEngine implements AutoCloseable {
         return tokenizer.encode(text).length;
     }
 
+    /** Whether {@link #renderChat} can work: the model directory defines a chat template. */
+    public boolean hasChatTemplate() {
+        return chatTemplate.isPresent();
+    }
+
     /**
-     * Greedy completion of the prompt. {@code promptTokens} counts what the model read (the BOS token when the
-     * prompt is empty); {@code completionTokens} counts generated tokens including a final end-of-sequence token,
-     * which the returned text leaves out.
+     * The prompt for a conversation, rendered with the model's chat template as Hugging Face's
+     * {@code apply_chat_template(messages, add_generation_prompt=True)} does; special-token strings in it (e.g.
+     * {@code <|im_start|>}) encode as their single ids. Raises {@link MissingChatTemplateException} when the model
+     * has no template, {@link ChatTemplateException} when the template rejects the conversation or fails, and
+     * {@link InvalidGenerationParameterException} ({@code messages}) for an empty list.
      */
+    public String renderChat(List<ChatMessage> messages) {
+        ensureOpen();
+        ChatTemplate template = chatTemplate.orElseThrow(() -> new MissingChatTemplateException("model " + modelId
+                + " has no chat template (no chat_template in tokenizer_config.json, no chat_template.jinja);"
+                + " send a completion prompt instead"));
+        return template.render(messages);
+    }
+
+    /** {@link #generate(GenerationRequest, GenerationListener)} without streaming or cancellation. */
     public GenerationResult generate(GenerationRequest request) {
+        return generate(request, GenerationListener.NONE);
+    }
+
+    /**
+     * Completes the prompt, streaming text to {@code listener} as it becomes safe and stopping early if the
+     * listener cancels. {@code promptTokens} counts what the model read (the BOS token when the prompt is empty);
+     * {@code completionTokens} counts generated tokens, including a final end-of-sequence token (left out of the
+     * text) and the tokens that completed a stop string (cut from the text with everything after it). A request
+     * cancelled between steps ends with {@link FinishReason#CANCELLED}, its native memory freed, the tokens so far
+     * counted. Exceptions from the listener end generation, free its memory and propagate.
+     */
+    public GenerationResult generate(GenerationRequest request, GenerationListener listener) {
+        long startNanos = System.nanoTime();
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(listener, "listener");
         ensureOpen();
         int[] prompt = tokenizer.encode(request.prompt());
         if (prompt.length == 0) {
@@ -107,27 +151,49 @@ public final class LlamaEngine implements AutoCloseable {
         if (needed > maxContextTokens()) {
             throw new ContextLengthExceededException(prompt.length, request.maxTokens(), maxContextTokens());
         }
-        int[] generated = new int[request.maxTokens()];
+        Sampler sampler = new Sampler(request, decodableVocabSize);
+        IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(tokenizer, request.stop(),
+                request.maxTokens());
+        Deltas deltas = new Deltas(listener);
         int count = 0;
-        FinishReason finish = FinishReason.LENGTH;
+        long timeToFirstTokenMs = -1;
+        FinishReason finish;
         try (NDManager requestManager = model.newRequestManager();
              KvCache cache = model.newCache(requestManager, (int) needed)) {
-            int next = prefill(requestManager, cache, prompt);
+            float[] logits = prefill(requestManager, cache, prompt, listener);
             while (true) {
-                generated[count++] = next;
+                if (logits == null) {
+                    finish = FinishReason.CANCELLED;
+                    break;
+                }
+                int next = sampler.sample(logits);
+                count++;
+                if (count == 1) {
+                    timeToFirstTokenMs = (System.nanoTime() - startNanos) / 1_000_000;
+                }
                 if (eosTokenIds.contains(next)) {
                     finish = FinishReason.STOP;
                     break;
                 }
-                if (count == request.maxTokens()) {
+                if (request.logprobs()) {
+                    deltas.logprobs.add(Logprobs.of(logits, decodableVocabSize, next, request.topLogprobs(),
+                            tokenizer::tokenText));
+                }
+                deltas.send(detokenizer.accept(next), false);
+                if (detokenizer.stopped()) {
+                    finish = FinishReason.STOP;
                     break;
                 }
-                next = step(requestManager, cache, new int[] {next});
+                if (count == request.maxTokens()) {
+                    finish = FinishReason.LENGTH;
+                    break;
+                }
+                logits = step(requestManager, cache, new int[] {next}, listener);
             }
         }
-        int textTokens = finish == FinishReason.STOP ? count - 1 : count;
-        String text = tokenizer.decode(Arrays.copyOf(generated, textTokens));
-        return new GenerationResult(text, prompt.length, count, finish);
+        deltas.send(detokenizer.finish(), true);
+        return new GenerationResult(detokenizer.text(), prompt.length, count, finish, deltas.logprobs,
+                timeToFirstTokenMs);
     }
 
     /** Test and tooling access to the forward pass. */
@@ -159,18 +225,31 @@ public final class LlamaEngine implements AutoCloseable {
         return "LlamaEngine[" + modelId + "]";
     }
 
-    /** Runs the prompt in chunks, bounding attention memory and letting other requests' steps interleave. */
-    private int prefill(NDManager requestManager, KvCache cache, int[] prompt) {
-        int next = -1;
+    /**
+     * Runs the prompt in chunks, bounding attention memory and letting other requests' steps interleave; returns
+     * the last position's logits, or null if the listener cancelled.
+     */
+    private float[] prefill(NDManager requestManager, KvCache cache, int[] prompt, GenerationListener listener) {
+        float[] logits = null;
         for (int start = 0; start < prompt.length; start += PREFILL_CHUNK_TOKENS) {
             int end = Math.min(prompt.length, start + PREFILL_CHUNK_TOKENS);
-            next = step(requestManager, cache, Arrays.copyOfRange(prompt, start, end));
+            logits = step(requestManager, cache, Arrays.copyOfRange(prompt, start, end), listener);
+            if (logits == null) {
+                return null;
+            }
         }
-        return next;
+        return logits;
     }
 
-    /** One forward step in a compute slot; returns the greedy next token. */
-    private int step(NDManager requestManager, KvCache cache, int[] tokenIds) {
+    /**
+     * One forward step in a compute slot; returns the last position's logits (one copy out of native memory), or
+     * null without computing if the listener has cancelled.
+     */
+    private float[] step(NDManager requestManager, KvCache cache, int[] tokenIds, GenerationListener listener) {
+        // Asked before queueing for a slot, so listener code never runs while a slot is held.
+        if (listener.isCancelled()) {
+            return null;
+        }
         try {
             compute.acquire();
         } catch (InterruptedException e) {
@@ -180,12 +259,33 @@ public final class LlamaEngine implements AutoCloseable {
         try {
             ensureOpen();
             try (NDManager stepScope = requestManager.newSubManager()) {
-                NDArray logits = model.forward(stepScope, cache, tokenIds, false);
-                // argmax over decodable ids; ties go to the lowest id (PyTorch's argmax rule)
-                return (int) logits.get(new NDIndex(":, :{}", decodableVocabSize)).argMax().getLong();
+                // The whole row in one copy; the sampler only looks at ids below decodableVocabSize.
+                return model.forward(stepScope, cache, tokenIds, false).toFloatArray();
             }
         } finally {
             compute.release();
+        }
+    }
+
+    /** Sends text deltas with the logprobs of the tokens consumed since the previous delta. */
+    private static final class Deltas {
+
+        private final GenerationListener listener;
+        private final List<TokenLogprob> logprobs = new ArrayList<>();
+        private int sentLogprobs;
+
+        Deltas(GenerationListener listener) {
+            this.listener = listener;
+        }
+
+        void send(String text, boolean last) {
+            boolean pendingLogprobs = sentLogprobs < logprobs.size();
+            if (text.isEmpty() && !(last && pendingLogprobs)) {
+                return; // logprobs wait for the text their tokens complete
+            }
+            List<TokenLogprob> batch = List.copyOf(logprobs.subList(sentLogprobs, logprobs.size()));
+            sentLogprobs = logprobs.size();
+            listener.onDelta(text, batch);
         }
     }
 

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /** A model directory's Hugging Face tokenizer: prompts encode as written (no added specials), decoding skips specials. */
 public final class ModelTokenizer implements AutoCloseable {
@@ -23,10 +24,13 @@ public final class ModelTokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer tokenizer;
     private final int vocabSize;
+    /** Single-token texts for logprobs, filled on first use: bounded by the vocabulary. */
+    private final AtomicReferenceArray<String> tokenTexts;
 
     private ModelTokenizer(HuggingFaceTokenizer tokenizer, int vocabSize) {
         this.tokenizer = tokenizer;
         this.vocabSize = vocabSize;
+        this.tokenTexts = new AtomicReferenceArray<>(vocabSize);
     }
 
     /** Loads {@code tokenizer.json}; tokenizer_config.json is not applied (its clean-up option would alter text). */
@@ -75,6 +79,22 @@ public final class ModelTokenizer implements AutoCloseable {
             longs[i] = ids[i];
         }
         return tokenizer.decode(longs, true);
+    }
+
+    /**
+     * The text of one token decoded alone, special tokens included (for logprobs): a byte-level token holding only
+     * part of a UTF-8 character shows as U+FFFD.
+     */
+    public String tokenText(int id) {
+        if (id < 0 || id >= vocabSize) {
+            throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + vocabSize);
+        }
+        String text = tokenTexts.get(id);
+        if (text == null) {
+            text = tokenizer.decode(new long[] {id}, false);
+            tokenTexts.set(id, text); // racing threads store equal strings
+        }
+        return text;
     }
 
     /** One more than the highest id the tokenizer can decode (model vocabulary or added token). */
