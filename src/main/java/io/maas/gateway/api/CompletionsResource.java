@@ -6,32 +6,65 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
-import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.maas.gateway.auth.Caller;
 import io.maas.gateway.auth.Roles;
+import io.maas.gateway.completion.ChatCompletionService;
 import io.maas.gateway.completion.CompletionService;
 import io.maas.gateway.metering.TraceContext;
+import io.maas.gateway.openai.ChatCompletionRequest;
 import io.maas.gateway.openai.CompletionRequest;
-import io.maas.gateway.openai.CompletionResponse;
 import io.maas.gateway.openai.WireJson;
 import io.quarkus.security.identity.SecurityIdentity;
+import io.vertx.core.http.HttpServerResponse;
 
-/** {@code POST /v1/completions}. */
-@Path("/v1/completions")
+/** {@code POST /v1/completions} and {@code POST /v1/chat/completions}, whole JSON or server-sent events. */
+@Path("/v1")
+@RolesAllowed({ Roles.TENANT_MEMBER, Roles.TENANT_ADMIN, Roles.PLATFORM_ADMIN })
 public class CompletionsResource {
     @Inject
     CompletionService completions;
     @Inject
+    ChatCompletionService chat;
+    @Inject
     SecurityIdentity identity;
+    @Inject
+    ObjectMapper json;
 
     @POST
+    @Path("completions")
     @Consumes(MediaType.WILDCARD)
-    @Produces(MediaType.APPLICATION_JSON)
-    @RolesAllowed({ Roles.TENANT_MEMBER, Roles.TENANT_ADMIN, Roles.PLATFORM_ADMIN })
-    public CompletionResponse complete(byte[] body, @HeaderParam(TraceContext.HEADER) String traceparent) {
-        return completions.complete(Caller.of(identity), WireJson.read(body, CompletionRequest.class),
-                TraceContext.fromHeader(traceparent));
+    public Response complete(byte[] body, @HeaderParam(TraceContext.HEADER) String traceparent,
+            @Context HttpServerResponse response) {
+        CompletionService.Prepared prepared = completions.prepare(Caller.of(identity),
+                WireJson.read(body, CompletionRequest.class), TraceContext.fromHeader(traceparent));
+        if (prepared.stream()) {
+            return stream(out -> completions.stream(prepared, new SseStream(out, json, response::closed)));
+        }
+        return Response.ok(completions.complete(prepared), MediaType.APPLICATION_JSON_TYPE).build();
+    }
+
+    @POST
+    @Path("chat/completions")
+    @Consumes(MediaType.WILDCARD)
+    public Response chat(byte[] body, @HeaderParam(TraceContext.HEADER) String traceparent,
+            @Context HttpServerResponse response) {
+        ChatCompletionService.Prepared prepared = chat.prepare(Caller.of(identity),
+                WireJson.read(body, ChatCompletionRequest.class), TraceContext.fromHeader(traceparent));
+        if (prepared.stream()) {
+            return stream(out -> chat.stream(prepared, new SseStream(out, json, response::closed)));
+        }
+        return Response.ok(chat.complete(prepared), MediaType.APPLICATION_JSON_TYPE).build();
+    }
+
+    private static Response stream(StreamingOutput body) {
+        return Response.ok(body, SseStream.MEDIA_TYPE).header("Cache-Control", "no-cache")
+                .header("X-Accel-Buffering", "no").build();
     }
 }

@@ -13,7 +13,9 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import io.maas.gateway.openai.OpenAiError;
 import io.maas.inference.ContextLengthExceededException;
+import io.maas.inference.ChatTemplateException;
 import io.maas.inference.InferenceException;
+import io.maas.inference.InvalidGenerationParameterException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
@@ -53,6 +55,16 @@ public class ErrorMappers {
     public Response contextLength(ContextLengthExceededException e) {
         return respond(400, e.getMessage(), OpenAiException.INVALID_REQUEST, "max_tokens", "context_length_exceeded")
                 .build();
+    }
+
+    @ServerExceptionMapper
+    public Response invalidParameter(InvalidGenerationParameterException e) {
+        return respond(400, e.getMessage(), OpenAiException.INVALID_REQUEST, e.param(), "invalid_value").build();
+    }
+
+    @ServerExceptionMapper
+    public Response chatTemplate(ChatTemplateException e) {
+        return respond(400, e.getMessage(), OpenAiException.INVALID_REQUEST, "messages", null).build();
     }
 
     @ServerExceptionMapper

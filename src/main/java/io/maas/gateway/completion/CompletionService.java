@@ -1,106 +1,120 @@
 package io.maas.gateway.completion;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
-import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.maas.app.config.MaasConfig;
-import io.maas.billing.metering.UsageData;
-import io.maas.billing.metering.UsageEvent;
-import io.maas.billing.metering.UsageStatus;
 import io.maas.gateway.api.OpenAiException;
+import io.maas.gateway.api.SseStream;
 import io.maas.gateway.auth.Caller;
-import io.maas.gateway.inference.GenerationSlots;
-import io.maas.gateway.inference.ModelRegistry;
 import io.maas.gateway.metering.TraceContext;
-import io.maas.gateway.metering.UsagePublisher;
+import io.maas.gateway.openai.CompletionLogprobs;
 import io.maas.gateway.openai.CompletionRequest;
 import io.maas.gateway.openai.CompletionResponse;
 import io.maas.gateway.openai.Usage;
-import io.maas.inference.ContextLengthExceededException;
-import io.maas.inference.InferenceException;
-import io.maas.inference.engine.GenerationRequest;
+import io.maas.inference.engine.GenerationListener;
 import io.maas.inference.engine.GenerationResult;
 import io.maas.inference.engine.LlamaEngine;
 
-/**
- * Serves one text completion: validates it, resolves the model, generates within a slot, and meters the
- * tokens (for failures too) under an event id that is also the response id.
- */
+/** Serves {@code /v1/completions}: a prompt in, text out, whole or streamed. */
 @ApplicationScoped
 public class CompletionService {
+    /** The legacy completions API allows at most 5 alternatives per position. */
+    static final int MAX_LOGPROBS = 5;
+
+    @Inject
+    GenerationService generation;
     @Inject
     MaasConfig config;
-    @Inject
-    ModelRegistry models;
-    @Inject
-    GenerationSlots slots;
-    @Inject
-    UsagePublisher publisher;
 
-    private String source;
-
-    @PostConstruct
-    void init() {
-        source = config.metering().source() + "/" + hostName();
+    /** A validated completion request. */
+    public record Prepared(GenerationService.Job job, boolean stream, boolean includeUsage, boolean logprobs) {
     }
 
-    public CompletionResponse complete(Caller caller, CompletionRequest request, TraceContext trace) {
-        String modelId = requireModel(request.model());
+    public Prepared prepare(Caller caller, CompletionRequest request, TraceContext trace) {
+        LlamaEngine engine = generation.resolve(request.model());
         String prompt = prompt(request.prompt());
-        int maxTokens = maxTokens(request.maxTokens());
-        if (Boolean.TRUE.equals(request.stream())) {
-            throw OpenAiException.invalidValue("Streaming is not supported by this server yet.", "stream");
+        Integer logprobs = request.logprobs();
+        if (logprobs != null && (logprobs < 0 || logprobs > MAX_LOGPROBS)) {
+            throw OpenAiException.invalidValue("'logprobs' must be between 0 and " + MAX_LOGPROBS + ".", "logprobs");
         }
-        LlamaEngine engine = models.find(modelId).orElseThrow(() -> OpenAiException.modelNotFound(modelId));
-        if (!publisher.isAccepting()) {
-            // Serving now would produce usage that cannot be recorded durably: refuse instead of losing revenue.
-            throw new OpenAiException(503, OpenAiException.SERVER,
-                    "Usage metering is backed up; please retry shortly.", null, "metering_unavailable",
-                    java.util.Map.of("Retry-After", "5"));
-        }
-
-        UUID eventId = UUID.randomUUID();
-        Instant started = Instant.now();
-        long startedNanos = System.nanoTime();
-        GenerationResult result;
-        try (GenerationSlots.Slot slot = slots.acquire()) {
-            result = engine.generate(new GenerationRequest(prompt, maxTokens));
-        } catch (ContextLengthExceededException e) {
-            throw e; // refused before any compute: nothing to meter
-        } catch (InferenceException | IllegalStateException e) {
-            publisher.publish(event(eventId, started, trace, caller, modelId, engine.countTokens(prompt), 0,
-                    UsageStatus.FAILED, null, null, elapsedMs(startedNanos)));
-            throw e;
-        }
-        publisher.publish(event(eventId, started, trace, caller, modelId, result.promptTokens(), result.completionTokens(),
-                UsageStatus.COMPLETED, result.finishReason().wireName(), null, elapsedMs(startedNanos)));
-        return new CompletionResponse("cmpl-" + eventId.toString().replace("-", ""), CompletionResponse.OBJECT,
-                started.getEpochSecond(), modelId,
-                List.of(new CompletionResponse.Choice(result.text(), 0, null, result.finishReason().wireName())),
-                Usage.of(result.promptTokens(), result.completionTokens()));
+        Integer maxTokens = request.maxTokens() == null ? Integer.valueOf(config.inference().defaultMaxTokens())
+                : request.maxTokens();
+        GenerationService.Job job = generation.prepare(caller, engine, prompt, maxTokens,
+                new GenerationService.Sampling(request.temperature(), request.topP(), request.seed(), request.stop(),
+                        request.presencePenalty(), request.frequencyPenalty(), logprobs != null,
+                        logprobs == null ? 0 : logprobs, request.n()),
+                trace);
+        boolean stream = Boolean.TRUE.equals(request.stream());
+        boolean includeUsage = request.streamOptions() != null && Boolean.TRUE.equals(request.streamOptions().includeUsage());
+        return new Prepared(job, stream, includeUsage, logprobs != null);
     }
 
-    private UsageEvent event(UUID id, Instant time, TraceContext trace, Caller caller, String model, int promptTokens,
-            int completionTokens, UsageStatus status, String finishReason, Long ttftMs, long durationMs) {
-        return UsageEvent.of(id, source, time, trace.traceparent(), new UsageData(caller.tenantId(), caller.apiKeyId(),
-                model, null, null, promptTokens, completionTokens, status, finishReason, ttftMs, durationMs,
-                trace.traceId()));
+    public CompletionResponse complete(Prepared prepared) {
+        GenerationService.Job job = prepared.job();
+        List<GenerationResult> results = generation.run(job, i -> GenerationListener.NONE);
+        List<CompletionResponse.Choice> choices = new ArrayList<>(results.size());
+        int completionTokens = 0;
+        for (int i = 0; i < results.size(); i++) {
+            GenerationResult r = results.get(i);
+            completionTokens += r.completionTokens();
+            choices.add(new CompletionResponse.Choice(r.text(), i,
+                    prepared.logprobs() ? CompletionLogprobs.of(r.logprobs(), 0) : null, r.finishReason().wireName()));
+        }
+        return new CompletionResponse(id(job), CompletionResponse.OBJECT, job.createdEpochSecond(), job.modelId(), choices,
+                Usage.of(results.get(0).promptTokens(), completionTokens));
     }
 
-    private static String requireModel(String model) {
-        if (model == null || model.isBlank()) {
-            throw OpenAiException.invalidRequest("You must provide a model parameter.", "model");
+    /** Streams text chunks as they are generated; a client that goes away cancels at the next step. */
+    public void stream(Prepared prepared, SseStream sse) {
+        GenerationService.Job job = prepared.job();
+        String id = id(job);
+        int[] offsets = new int[job.choices()];
+        List<GenerationResult> results;
+        try {
+            results = generation.run(job, choice -> new GenerationListener() {
+                @Override
+                public void onDelta(String text, List<io.maas.inference.engine.TokenLogprob> logprobs) {
+                    CompletionLogprobs lp = prepared.logprobs() ? CompletionLogprobs.of(logprobs, offsets[choice]) : null;
+                    offsets[choice] += text.length();
+                    sse.send(chunk(id, job, new CompletionResponse.Choice(text, choice, lp, null), null));
+                }
+
+                @Override
+                public boolean isCancelled() {
+                    return sse.clientGone();
+                }
+            });
+        } catch (OpenAiException e) {
+            sse.sendError(e);
+            sse.done();
+            return;
         }
-        return model;
+        int completionTokens = 0;
+        for (int i = 0; i < results.size(); i++) {
+            completionTokens += results.get(i).completionTokens();
+            sse.send(chunk(id, job, new CompletionResponse.Choice("", i, null, results.get(i).finishReason().wireName()),
+                    null));
+        }
+        if (prepared.includeUsage()) {
+            sse.send(chunk(id, job, null, Usage.of(results.get(0).promptTokens(), completionTokens)));
+        }
+        sse.done();
+    }
+
+    private static CompletionResponse chunk(String id, GenerationService.Job job, CompletionResponse.Choice choice,
+            Usage usage) {
+        return new CompletionResponse(id, CompletionResponse.OBJECT, job.createdEpochSecond(), job.modelId(),
+                choice == null ? List.of() : List.of(choice), usage);
+    }
+
+    private static String id(GenerationService.Job job) {
+        return "cmpl-" + job.idHex();
     }
 
     private static String prompt(JsonNode prompt) {
@@ -114,32 +128,9 @@ public class CompletionService {
             return prompt.get(0).textValue();
         }
         if (prompt.isArray() && prompt.size() > 1 && prompt.get(0).isTextual()) {
-            throw OpenAiException.invalidValue("Only one prompt per request is supported.", "prompt");
+            throw OpenAiException.invalidValue("Only one prompt per request is supported; use 'n' for several choices.",
+                    "prompt");
         }
         throw OpenAiException.invalidRequest("'prompt' must be a string.", "prompt");
-    }
-
-    private int maxTokens(Integer requested) {
-        if (requested == null) {
-            return config.inference().defaultMaxTokens();
-        }
-        int limit = config.inference().maxTokensLimit();
-        if (requested < 1 || requested > limit) {
-            throw OpenAiException.invalidValue("'max_tokens' must be between 1 and " + limit + ", was " + requested + ".",
-                    "max_tokens");
-        }
-        return requested;
-    }
-
-    private static long elapsedMs(long startedNanos) {
-        return (System.nanoTime() - startedNanos) / 1_000_000;
-    }
-
-    private static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return "unknown-host";
-        }
     }
 }

@@ -10,6 +10,16 @@ public record CompletionRequest(
         String model,
         JsonNode prompt,
         @JsonProperty("max_tokens") Integer maxTokens,
+        Double temperature,
+        @JsonProperty("top_p") Double topP,
+        Long seed,
+        JsonNode stop,
+        @JsonProperty("presence_penalty") Double presencePenalty,
+        @JsonProperty("frequency_penalty") Double frequencyPenalty,
+        /** Legacy completions API: how many most likely tokens to report per position (0–5). */
+        Integer logprobs,
+        Integer n,
         Boolean stream,
+        @JsonProperty("stream_options") StreamOptions streamOptions,
         String user) {
 }

@@ -2,16 +2,17 @@ package io.maas.gateway.openai;
 
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
-/** A {@code text_completion} object. */
+/** A {@code text_completion} object; streamed chunks have the same shape (usage only on the last, if asked). */
 public record CompletionResponse(
         String id,
         String object,
         long created,
         String model,
         List<Choice> choices,
-        Usage usage) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) Usage usage) {
 
     public static final String OBJECT = "text_completion";
 
@@ -19,7 +20,7 @@ public record CompletionResponse(
     public record Choice(
             String text,
             int index,
-            Object logprobs,
+            CompletionLogprobs logprobs,
             @JsonProperty("finish_reason") String finishReason) {
     }
 }

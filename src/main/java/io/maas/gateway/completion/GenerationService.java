@@ -1,0 +1,222 @@
+package io.maas.gateway.completion;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.function.IntFunction;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.maas.app.config.MaasConfig;
+import io.maas.billing.metering.UsageData;
+import io.maas.billing.metering.UsageEvent;
+import io.maas.billing.metering.UsageStatus;
+import io.maas.gateway.api.OpenAiException;
+import io.maas.gateway.auth.Caller;
+import io.maas.gateway.inference.GenerationSlots;
+import io.maas.gateway.inference.ModelRegistry;
+import io.maas.gateway.metering.TraceContext;
+import io.maas.gateway.metering.UsagePublisher;
+import io.maas.inference.ContextLengthExceededException;
+import io.maas.inference.InferenceException;
+import io.maas.inference.InvalidGenerationParameterException;
+import io.maas.inference.engine.FinishReason;
+import io.maas.inference.engine.GenerationListener;
+import io.maas.inference.engine.GenerationRequest;
+import io.maas.inference.engine.GenerationResult;
+import io.maas.inference.engine.LlamaEngine;
+
+/**
+ * What completions and chat completions share: model resolution, OpenAI parameter validation, generation in a
+ * slot, and metering one usage event per request (completed, cancelled or failed) under the request's id.
+ */
+@ApplicationScoped
+public class GenerationService {
+    /** Most choices one request may ask for ({@code n}). */
+    public static final int MAX_CHOICES = 8;
+
+    @Inject
+    MaasConfig config;
+    @Inject
+    ModelRegistry models;
+    @Inject
+    GenerationSlots slots;
+    @Inject
+    UsagePublisher publisher;
+
+    private String source;
+
+    @PostConstruct
+    void init() {
+        source = config.metering().source() + "/" + hostName();
+    }
+
+    /** A validated request, ready to run: its id is the usage event's id and the response's. */
+    public record Job(UUID eventId, Instant created, Caller caller, String modelId, LlamaEngine engine,
+            GenerationRequest request, int choices, TraceContext trace) {
+
+        public long createdEpochSecond() {
+            return created.getEpochSecond();
+        }
+
+        public String idHex() {
+            return eventId.toString().replace("-", "");
+        }
+    }
+
+    /** The OpenAI sampling parameters common to both endpoints, as received. */
+    public record Sampling(Double temperature, Double topP, Long seed, JsonNode stop, Double presencePenalty,
+            Double frequencyPenalty, boolean logprobs, int topLogprobs, Integer n) {
+    }
+
+    public LlamaEngine resolve(String model) {
+        if (model == null || model.isBlank()) {
+            throw OpenAiException.invalidRequest("You must provide a model parameter.", "model");
+        }
+        return models.find(model).orElseThrow(() -> OpenAiException.modelNotFound(model));
+    }
+
+    /** Validates everything before any work starts, so a bad request is a 4xx and never a half-sent stream. */
+    public Job prepare(Caller caller, LlamaEngine engine, String prompt, Integer maxTokens, Sampling sampling,
+            TraceContext trace) {
+        int choices = sampling.n() == null ? 1 : sampling.n();
+        if (choices < 1 || choices > MAX_CHOICES) {
+            throw OpenAiException.invalidValue("'n' must be between 1 and " + MAX_CHOICES + ".", "n");
+        }
+        int limit = config.inference().maxTokensLimit();
+        int max;
+        if (maxTokens == null) {
+            max = Math.max(1, Math.min(limit, engine.maxContextTokens() - engine.countTokens(prompt)));
+        } else if (maxTokens < 1 || maxTokens > limit) {
+            throw OpenAiException.invalidValue("'max_tokens' must be between 1 and " + limit + ", was " + maxTokens + ".",
+                    "max_tokens");
+        } else {
+            max = maxTokens;
+        }
+        GenerationRequest.Builder builder = GenerationRequest.builder().setPrompt(prompt).setMaxTokens(max);
+        if (sampling.temperature() != null) {
+            builder.optTemperature(sampling.temperature());
+        }
+        if (sampling.topP() != null) {
+            builder.optTopP(sampling.topP());
+        }
+        if (sampling.seed() != null) {
+            builder.optSeed(sampling.seed());
+        }
+        builder.optStop(stopSequences(sampling.stop()));
+        if (sampling.presencePenalty() != null) {
+            builder.optPresencePenalty(sampling.presencePenalty());
+        }
+        if (sampling.frequencyPenalty() != null) {
+            builder.optFrequencyPenalty(sampling.frequencyPenalty());
+        }
+        if (sampling.logprobs()) {
+            builder.optLogprobs(true);
+            if (sampling.topLogprobs() > 0) {
+                builder.optTopLogprobs(sampling.topLogprobs());
+            }
+        }
+        GenerationRequest request;
+        try {
+            request = builder.build();
+        } catch (InvalidGenerationParameterException e) {
+            throw OpenAiException.invalidValue(e.getMessage(), e.param());
+        }
+        if (!publisher.isAccepting()) {
+            // Serving now would produce usage that cannot be recorded durably: refuse instead of losing revenue.
+            throw new OpenAiException(503, OpenAiException.SERVER, "Usage metering is backed up; please retry shortly.",
+                    null, "metering_unavailable", Map.of("Retry-After", "5"));
+        }
+        return new Job(UUID.randomUUID(), Instant.now(), caller, engine.modelId(), engine, request, choices, trace);
+    }
+
+    /**
+     * Runs every choice of the job in one generation slot and meters the request once: prompt tokens once,
+     * completion tokens summed over the choices. A cancelled choice ends the request as cancelled.
+     */
+    public List<GenerationResult> run(Job job, IntFunction<GenerationListener> listenerForChoice) {
+        long startedNanos = System.nanoTime();
+        List<GenerationResult> results = new ArrayList<>(job.choices());
+        try (GenerationSlots.Slot slot = slots.acquire()) {
+            for (int i = 0; i < job.choices(); i++) {
+                GenerationResult result = job.engine().generate(requestForChoice(job.request(), i),
+                        listenerForChoice.apply(i));
+                results.add(result);
+                if (result.finishReason() == FinishReason.CANCELLED) {
+                    break;
+                }
+            }
+        } catch (ContextLengthExceededException e) {
+            throw e; // refused before any compute: nothing to meter
+        } catch (InferenceException | IllegalStateException e) {
+            int prompt = results.isEmpty() ? job.engine().countTokens(job.request().prompt()) : results.get(0).promptTokens();
+            publish(job, prompt, completionTokens(results), UsageStatus.FAILED, null, null, startedNanos);
+            throw e;
+        }
+        GenerationResult first = results.get(0);
+        boolean cancelled = results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED);
+        publish(job, first.promptTokens(), completionTokens(results),
+                cancelled ? UsageStatus.CANCELLED : UsageStatus.COMPLETED, first.finishReason().wireName(),
+                first.timeToFirstTokenMs() < 0 ? null : first.timeToFirstTokenMs(), startedNanos);
+        return results;
+    }
+
+    /** Choice i of a seeded request uses seed + i, so n choices differ and each is reproducible. */
+    private static GenerationRequest requestForChoice(GenerationRequest r, int choice) {
+        if (choice == 0 || r.seed().isEmpty()) {
+            return r;
+        }
+        return new GenerationRequest(r.prompt(), r.maxTokens(), r.temperature(), r.topP(), r.topK(),
+                OptionalLong.of(r.seed().getAsLong() + choice), r.stop(), r.presencePenalty(), r.frequencyPenalty(),
+                r.logprobs(), r.topLogprobs());
+    }
+
+    private static int completionTokens(List<GenerationResult> results) {
+        return results.stream().mapToInt(GenerationResult::completionTokens).sum();
+    }
+
+    private void publish(Job job, int promptTokens, int completionTokens, UsageStatus status, String finishReason,
+            Long ttftMs, long startedNanos) {
+        long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
+        publisher.publish(UsageEvent.of(job.eventId(), source, job.created(), job.trace().traceparent(),
+                new UsageData(job.caller().tenantId(), job.caller().apiKeyId(), job.modelId(), null, null, promptTokens,
+                        completionTokens, status, finishReason, ttftMs, durationMs, job.trace().traceId())));
+    }
+
+    private static List<String> stopSequences(JsonNode stop) {
+        if (stop == null || stop.isNull()) {
+            return List.of();
+        }
+        if (stop.isTextual()) {
+            return List.of(stop.textValue());
+        }
+        if (stop.isArray()) {
+            List<String> out = new ArrayList<>();
+            for (JsonNode s : stop) {
+                if (!s.isTextual()) {
+                    throw OpenAiException.invalidRequest("'stop' must be a string or a list of strings.", "stop");
+                }
+                out.add(s.textValue());
+            }
+            return out;
+        }
+        throw OpenAiException.invalidRequest("'stop' must be a string or a list of strings.", "stop");
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "unknown-host";
+        }
+    }
+}
