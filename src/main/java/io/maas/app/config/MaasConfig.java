@@ -2,6 +2,7 @@ package io.maas.app.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
@@ -29,6 +30,9 @@ public interface MaasConfig {
 
     /** The metering publisher. */
     Metering metering();
+
+    /** Rate limits: the defaults for every caller, overridden per tenant. */
+    Limits limits();
 
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
@@ -62,6 +66,27 @@ public interface MaasConfig {
         /** Upper bound accepted for max_tokens. */
         @WithDefault("4096")
         int maxTokensLimit();
+    }
+
+    /** Per-caller rate limits and per-tenant concurrency. */
+    interface RateLimits {
+        /** Requests per minute per API key (token bucket). */
+        @WithDefault("600")
+        long requestsPerMinute();
+
+        /** Tokens per minute per API key; a request reserves prompt + max_tokens and settles to its usage. */
+        @WithDefault("1000000")
+        long tokensPerMinute();
+
+        /** Requests of one tenant generating or queued at once. */
+        @WithDefault("32")
+        int concurrentPerTenant();
+    }
+
+    /** The defaults for every caller, and overrides by tenant. */
+    interface Limits extends RateLimits {
+        /** Overrides by tenant id, e.g. {@code maas.limits.tenants."acme".requests-per-minute=60}. */
+        Map<String, RateLimits> tenants();
     }
 
     /** Usage-event publishing. */

@@ -13,6 +13,7 @@ import jakarta.ws.rs.core.StreamingOutput;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.maas.gateway.admission.RateLimiter;
 import io.maas.gateway.auth.Caller;
 import io.maas.gateway.auth.Roles;
 import io.maas.gateway.completion.ChatCompletionService;
@@ -45,9 +46,11 @@ public class CompletionsResource {
         CompletionService.Prepared prepared = completions.prepare(Caller.of(identity),
                 WireJson.read(body, CompletionRequest.class), TraceContext.fromHeader(traceparent));
         if (prepared.stream()) {
-            return stream(out -> completions.stream(prepared, new SseStream(out, json, response::closed)));
+            return stream(out -> completions.stream(prepared, new SseStream(out, json, response::closed)),
+                    prepared.job().permit());
         }
-        return Response.ok(completions.complete(prepared), MediaType.APPLICATION_JSON_TYPE).build();
+        return withLimits(Response.ok(completions.complete(prepared), MediaType.APPLICATION_JSON_TYPE),
+                prepared.job().permit());
     }
 
     @POST
@@ -58,13 +61,21 @@ public class CompletionsResource {
         ChatCompletionService.Prepared prepared = chat.prepare(Caller.of(identity),
                 WireJson.read(body, ChatCompletionRequest.class), TraceContext.fromHeader(traceparent));
         if (prepared.stream()) {
-            return stream(out -> chat.stream(prepared, new SseStream(out, json, response::closed)));
+            return stream(out -> chat.stream(prepared, new SseStream(out, json, response::closed)),
+                    prepared.job().permit());
         }
-        return Response.ok(chat.complete(prepared), MediaType.APPLICATION_JSON_TYPE).build();
+        return withLimits(Response.ok(chat.complete(prepared), MediaType.APPLICATION_JSON_TYPE),
+                prepared.job().permit());
     }
 
-    private static Response stream(StreamingOutput body) {
-        return Response.ok(body, SseStream.MEDIA_TYPE).header("Cache-Control", "no-cache")
-                .header("X-Accel-Buffering", "no").build();
+    private static Response stream(StreamingOutput body, RateLimiter.Permit permit) {
+        return withLimits(Response.ok(body, SseStream.MEDIA_TYPE).header("Cache-Control", "no-cache")
+                .header("X-Accel-Buffering", "no"), permit);
+    }
+
+    /** The rate-limit headers as they stand once the response is ready (after settling, for whole responses). */
+    private static Response withLimits(Response.ResponseBuilder response, RateLimiter.Permit permit) {
+        permit.headers().forEach(response::header);
+        return response.build();
     }
 }

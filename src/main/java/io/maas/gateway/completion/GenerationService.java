@@ -20,6 +20,7 @@ import io.maas.app.config.MaasConfig;
 import io.maas.billing.metering.UsageData;
 import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.metering.UsageStatus;
+import io.maas.gateway.admission.RateLimiter;
 import io.maas.gateway.api.OpenAiException;
 import io.maas.gateway.auth.Caller;
 import io.maas.gateway.inference.GenerationSlots;
@@ -52,6 +53,8 @@ public class GenerationService {
     GenerationSlots slots;
     @Inject
     UsagePublisher publisher;
+    @Inject
+    RateLimiter rateLimiter;
 
     private String source;
 
@@ -62,7 +65,7 @@ public class GenerationService {
 
     /** A validated request, ready to run: its id is the usage event's id and the response's. */
     public record Job(UUID eventId, Instant created, Caller caller, String modelId, LlamaEngine engine,
-            GenerationRequest request, int choices, TraceContext trace) {
+            GenerationRequest request, int choices, TraceContext trace, RateLimiter.Permit permit) {
 
         public long createdEpochSecond() {
             return created.getEpochSecond();
@@ -93,9 +96,10 @@ public class GenerationService {
             throw OpenAiException.invalidValue("'n' must be between 1 and " + MAX_CHOICES + ".", "n");
         }
         int limit = config.inference().maxTokensLimit();
+        int promptTokens = engine.countTokens(prompt);
         int max;
         if (maxTokens == null) {
-            max = Math.max(1, Math.min(limit, engine.maxContextTokens() - engine.countTokens(prompt)));
+            max = Math.max(1, Math.min(limit, engine.maxContextTokens() - promptTokens));
         } else if (maxTokens < 1 || maxTokens > limit) {
             throw OpenAiException.invalidValue("'max_tokens' must be between 1 and " + limit + ", was " + maxTokens + ".",
                     "max_tokens");
@@ -136,7 +140,10 @@ public class GenerationService {
             throw new OpenAiException(503, OpenAiException.SERVER, "Usage metering is backed up; please retry shortly.",
                     null, "metering_unavailable", Map.of("Retry-After", "5"));
         }
-        return new Job(UUID.randomUUID(), Instant.now(), caller, engine.modelId(), engine, request, choices, trace);
+        // Last, after everything that can refuse the request: an admitted request holds a permit until it ends.
+        RateLimiter.Permit permit = rateLimiter.admit(caller, promptTokens + (long) max * choices);
+        return new Job(UUID.randomUUID(), Instant.now(), caller, engine.modelId(), engine, request, choices, trace,
+                permit);
     }
 
     /**
@@ -146,6 +153,16 @@ public class GenerationService {
     public List<GenerationResult> run(Job job, IntFunction<GenerationListener> listenerForChoice) {
         long startedNanos = System.nanoTime();
         List<GenerationResult> results = new ArrayList<>(job.choices());
+        try {
+            return runChoices(job, listenerForChoice, results, startedNanos);
+        } finally {
+            int used = results.isEmpty() ? 0 : results.get(0).promptTokens() + completionTokens(results);
+            job.permit().settle(used);
+        }
+    }
+
+    private List<GenerationResult> runChoices(Job job, IntFunction<GenerationListener> listenerForChoice,
+            List<GenerationResult> results, long startedNanos) {
         try (GenerationSlots.Slot slot = slots.acquire()) {
             for (int i = 0; i < job.choices(); i++) {
                 GenerationResult result = job.engine().generate(requestForChoice(job.request(), i),

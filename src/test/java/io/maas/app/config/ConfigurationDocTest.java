@@ -28,7 +28,7 @@ class ConfigurationDocTest {
 
     private static List<String> keys(String prefix, Class<?> group) {
         List<String> keys = new ArrayList<>();
-        for (Method method : group.getDeclaredMethods()) {
+        for (Method method : group.getMethods()) {
             if (method.isSynthetic() || method.isDefault() || method.getParameterCount() > 0) {
                 continue;
             }
