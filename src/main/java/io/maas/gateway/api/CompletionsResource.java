@@ -42,9 +42,9 @@ public class CompletionsResource {
     @Path("completions")
     @Consumes(MediaType.WILDCARD)
     public Response complete(byte[] body, @HeaderParam(TraceContext.HEADER) String traceparent,
-            @Context HttpServerResponse response) {
+            @HeaderParam(RequestIds.HEADER) String requestId, @Context HttpServerResponse response) {
         CompletionService.Prepared prepared = completions.prepare(Caller.of(identity),
-                WireJson.read(body, CompletionRequest.class), TraceContext.fromHeader(traceparent));
+                WireJson.read(body, CompletionRequest.class), TraceContext.fromHeader(traceparent), requestId);
         if (prepared.stream()) {
             return stream(out -> completions.stream(prepared, new SseStream(out, json, response::closed)),
                     prepared.job().permit());
@@ -57,9 +57,9 @@ public class CompletionsResource {
     @Path("chat/completions")
     @Consumes(MediaType.WILDCARD)
     public Response chat(byte[] body, @HeaderParam(TraceContext.HEADER) String traceparent,
-            @Context HttpServerResponse response) {
+            @HeaderParam(RequestIds.HEADER) String requestId, @Context HttpServerResponse response) {
         ChatCompletionService.Prepared prepared = chat.prepare(Caller.of(identity),
-                WireJson.read(body, ChatCompletionRequest.class), TraceContext.fromHeader(traceparent));
+                WireJson.read(body, ChatCompletionRequest.class), TraceContext.fromHeader(traceparent), requestId);
         if (prepared.stream()) {
             return stream(out -> chat.stream(prepared, new SseStream(out, json, response::closed)),
                     prepared.job().permit());

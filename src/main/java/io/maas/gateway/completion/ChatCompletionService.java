@@ -39,7 +39,7 @@ public class ChatCompletionService {
     public record Prepared(GenerationService.Job job, boolean stream, boolean includeUsage, boolean logprobs) {
     }
 
-    public Prepared prepare(Caller caller, ChatCompletionRequest request, TraceContext trace) {
+    public Prepared prepare(Caller caller, ChatCompletionRequest request, TraceContext trace, String requestId) {
         LlamaEngine engine = generation.resolve(request.model());
         List<ChatMessage> messages = messages(request.messages());
         String prompt;
@@ -57,7 +57,7 @@ public class ChatCompletionService {
         GenerationService.Job job = generation.prepare(caller, engine, prompt, maxTokens,
                 new GenerationService.Sampling(request.temperature(), request.topP(), request.seed(), request.stop(),
                         request.presencePenalty(), request.frequencyPenalty(), logprobs, topLogprobs, request.n()),
-                trace);
+                trace, requestId);
         boolean stream = Boolean.TRUE.equals(request.stream());
         boolean includeUsage = request.streamOptions() != null && Boolean.TRUE.equals(request.streamOptions().includeUsage());
         return new Prepared(job, stream, includeUsage, logprobs);

@@ -36,7 +36,7 @@ public class CompletionService {
     public record Prepared(GenerationService.Job job, boolean stream, boolean includeUsage, boolean logprobs) {
     }
 
-    public Prepared prepare(Caller caller, CompletionRequest request, TraceContext trace) {
+    public Prepared prepare(Caller caller, CompletionRequest request, TraceContext trace, String requestId) {
         LlamaEngine engine = generation.resolve(request.model());
         String prompt = prompt(request.prompt());
         Integer logprobs = request.logprobs();
@@ -49,7 +49,7 @@ public class CompletionService {
                 new GenerationService.Sampling(request.temperature(), request.topP(), request.seed(), request.stop(),
                         request.presencePenalty(), request.frequencyPenalty(), logprobs != null,
                         logprobs == null ? 0 : logprobs, request.n()),
-                trace);
+                trace, requestId);
         boolean stream = Boolean.TRUE.equals(request.stream());
         boolean includeUsage = request.streamOptions() != null && Boolean.TRUE.equals(request.streamOptions().includeUsage());
         return new Prepared(job, stream, includeUsage, logprobs != null);

@@ -65,7 +65,7 @@ public class GenerationService {
 
     /** A validated request, ready to run: its id is the usage event's id and the response's. */
     public record Job(UUID eventId, Instant created, Caller caller, String modelId, LlamaEngine engine,
-            GenerationRequest request, int choices, TraceContext trace, RateLimiter.Permit permit) {
+            GenerationRequest request, int choices, TraceContext trace, String requestId, RateLimiter.Permit permit) {
 
         public long createdEpochSecond() {
             return created.getEpochSecond();
@@ -90,7 +90,7 @@ public class GenerationService {
 
     /** Validates everything before any work starts, so a bad request is a 4xx and never a half-sent stream. */
     public Job prepare(Caller caller, LlamaEngine engine, String prompt, Integer maxTokens, Sampling sampling,
-            TraceContext trace) {
+            TraceContext trace, String requestId) {
         int choices = sampling.n() == null ? 1 : sampling.n();
         if (choices < 1 || choices > MAX_CHOICES) {
             throw OpenAiException.invalidValue("'n' must be between 1 and " + MAX_CHOICES + ".", "n");
@@ -143,7 +143,7 @@ public class GenerationService {
         // Last, after everything that can refuse the request: an admitted request holds a permit until it ends.
         RateLimiter.Permit permit = rateLimiter.admit(caller, promptTokens + (long) max * choices);
         return new Job(UUID.randomUUID(), Instant.now(), caller, engine.modelId(), engine, request, choices, trace,
-                permit);
+                requestId, permit);
     }
 
     /**
@@ -205,7 +205,7 @@ public class GenerationService {
             Long ttftMs, long startedNanos) {
         long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
         publisher.publish(UsageEvent.of(job.eventId(), source, job.created(), job.trace().traceparent(),
-                new UsageData(job.caller().tenantId(), job.caller().apiKeyId(), job.modelId(), null, null, promptTokens,
+                job.requestId(), new UsageData(job.caller().tenantId(), job.caller().apiKeyId(), job.modelId(), null, null, promptTokens,
                         completionTokens, status, finishReason, ttftMs, durationMs, job.trace().traceId())));
     }
 

@@ -50,9 +50,11 @@ class CompletionPathTest {
         String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         Response response = given().header("Authorization", ADMIN).contentType(ContentType.JSON)
                 .header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
+                .header("x-request-id", "client-request-42")
                 .body("{\"model\":\"demo-tiny\",\"prompt\":\"Once upon a time\",\"max_tokens\":8}")
                 .post("/v1/completions")
                 .then().statusCode(200)
+                .header("x-request-id", "client-request-42")
                 .body("object", equalTo("text_completion"))
                 .body("model", equalTo("demo-tiny"))
                 .body("choices[0].index", equalTo(0))
@@ -79,6 +81,8 @@ class CompletionPathTest {
         String published = KafkaTestClient.readAll(bootstrap, UsageEvent.TOPIC, Integer.MAX_VALUE, Duration.ofSeconds(5))
                 .stream().map(r -> r.value()).filter(v -> v.contains(eventId.toString())).findFirst().orElseThrow();
         assertEquals(java.util.Set.of(), UsageEventSchema.violations(published));
+        assertEquals("client-request-42", UsageEventCodec.decode(published).requestid(),
+                "the caller's request id reaches the usage event");
 
         given().header("Authorization", ADMIN).get("/admin/usage?tenant=platform&limit=1000")
                 .then().statusCode(200)

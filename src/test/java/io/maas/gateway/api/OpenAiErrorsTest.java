@@ -99,6 +99,30 @@ class OpenAiErrorsTest {
     }
 
     @Test
+    void everyResponseHasARequestIdAndErrorsNameIt() {
+        String id = given().header("Authorization", ADMIN).contentType(ContentType.JSON)
+                .body("{\"model\":\"no-such-model\",\"prompt\":\"hi\"}").post("/v1/completions")
+                .then().statusCode(404).header("x-request-id", org.hamcrest.Matchers.startsWith("req_"))
+                .extract().header("x-request-id");
+        given().header("Authorization", ADMIN).contentType(ContentType.JSON)
+                .body("{\"model\":\"no-such-model\",\"prompt\":\"hi\"}").post("/v1/completions")
+                .then().statusCode(404).body("error.message", not(containsString(id)));
+        given().header("Authorization", ADMIN).header("x-request-id", "abc-123").contentType(ContentType.JSON)
+                .body("{\"model\":\"no-such-model\",\"prompt\":\"hi\"}").post("/v1/completions")
+                .then().statusCode(404).header("x-request-id", "abc-123")
+                .body("error.message", containsString("(request id abc-123)"));
+        given().header("Authorization", ADMIN).header("x-request-id", "not well formed!").get("/v1/models")
+                .then().statusCode(200).header("x-request-id", org.hamcrest.Matchers.startsWith("req_"));
+    }
+
+    @Test
+    void anOversizedBodyIs413() {
+        String big = "{\"model\":\"demo-tiny\",\"prompt\":\"" + "a".repeat(1_100_000) + "\"}";
+        given().header("Authorization", ADMIN).contentType(ContentType.JSON).body(big).post("/v1/completions")
+                .then().statusCode(413);
+    }
+
+    @Test
     void unknownUrlIs404ErrorObject() {
         given().header("Authorization", ADMIN).get("/v1/nothing-here")
                 .then().statusCode(404)

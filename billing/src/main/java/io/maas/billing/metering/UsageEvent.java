@@ -21,6 +21,7 @@ public record UsageEvent(
         Instant time,
         String datacontenttype,
         @JsonInclude(JsonInclude.Include.NON_NULL) String traceparent,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String requestid,
         UsageData data) {
 
     public static final String TOPIC = "maas.usage.v1";
@@ -41,7 +42,13 @@ public record UsageEvent(
 
     /** With the W3C trace context of the request (CloudEvents distributed-tracing extension), if any. */
     public static UsageEvent of(UUID id, String source, Instant time, String traceparent, UsageData data) {
-        return new UsageEvent(SPEC_VERSION, id, source, TYPE, time, "application/json", traceparent, data);
+        return of(id, source, time, traceparent, null, data);
+    }
+
+    /** With the trace context and the request id the caller saw in {@code x-request-id} (extension {@code requestid}). */
+    public static UsageEvent of(UUID id, String source, Instant time, String traceparent, String requestId,
+            UsageData data) {
+        return new UsageEvent(SPEC_VERSION, id, source, TYPE, time, "application/json", traceparent, requestId, data);
     }
 
     /** Checks what the consumer needs before it may bill the event; throws with the field at fault. */
