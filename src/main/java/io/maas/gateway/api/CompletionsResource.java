@@ -11,6 +11,12 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.maas.gateway.admission.RateLimiter;
@@ -20,7 +26,9 @@ import io.maas.gateway.completion.ChatCompletionService;
 import io.maas.gateway.completion.CompletionService;
 import io.maas.gateway.metering.TraceContext;
 import io.maas.gateway.openai.ChatCompletionRequest;
+import io.maas.gateway.openai.ChatCompletionResponse;
 import io.maas.gateway.openai.CompletionRequest;
+import io.maas.gateway.openai.CompletionResponse;
 import io.maas.gateway.openai.WireJson;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.vertx.core.http.HttpServerResponse;
@@ -41,6 +49,15 @@ public class CompletionsResource {
     @POST
     @Path("completions")
     @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Create a completion", description = "OpenAI-compatible; `stream: true` answers server-sent events.")
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = CompletionRequest.class)))
+    @APIResponse(responseCode = "200", content = {
+            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = CompletionResponse.class)),
+            @Content(mediaType = SseStream.MEDIA_TYPE) })
+    @APIResponse(responseCode = "400", description = "Invalid request (OpenAI error object)")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    @APIResponse(responseCode = "429", description = "Rate limit exceeded")
     public Response complete(byte[] body, @HeaderParam(TraceContext.HEADER) String traceparent,
             @HeaderParam(RequestIds.HEADER) String requestId, @Context HttpServerResponse response) {
         CompletionService.Prepared prepared = completions.prepare(Caller.of(identity),
@@ -56,6 +73,15 @@ public class CompletionsResource {
     @POST
     @Path("chat/completions")
     @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Create a chat completion", description = "OpenAI-compatible; `stream: true` answers server-sent events.")
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = ChatCompletionRequest.class)))
+    @APIResponse(responseCode = "200", content = {
+            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ChatCompletionResponse.class)),
+            @Content(mediaType = SseStream.MEDIA_TYPE) })
+    @APIResponse(responseCode = "400", description = "Invalid request (OpenAI error object)")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    @APIResponse(responseCode = "429", description = "Rate limit exceeded")
     public Response chat(byte[] body, @HeaderParam(TraceContext.HEADER) String traceparent,
             @HeaderParam(RequestIds.HEADER) String requestId, @Context HttpServerResponse response) {
         ChatCompletionService.Prepared prepared = chat.prepare(Caller.of(identity),
