@@ -51,13 +51,13 @@ public interface MaasConfig {
 
     /** Bounds on work handed to the engine. */
     interface Inference {
-        /** Requests generating at once; more wait up to queue-timeout, then get 503. */
+        /** Engine threads: requests generating at once. */
         @WithDefault("4")
         int maxConcurrent();
 
-        /** How long a request may wait for a generation slot. */
-        @WithDefault("30s")
-        Duration queueTimeout();
+        /** Requests waiting for an engine thread; beyond it a request gets 503 engine_overloaded at once. */
+        @WithDefault("256")
+        int maxQueued();
 
         /** max_tokens when a completion request names none (OpenAI's default for completions). */
         @WithDefault("16")

@@ -23,7 +23,7 @@ import io.maas.billing.metering.UsageStatus;
 import io.maas.gateway.admission.RateLimiter;
 import io.maas.gateway.api.OpenAiException;
 import io.maas.gateway.auth.Caller;
-import io.maas.gateway.inference.GenerationSlots;
+import io.maas.gateway.inference.GenerationExecutor;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.gateway.metering.TraceContext;
 import io.maas.gateway.metering.UsagePublisher;
@@ -50,7 +50,7 @@ public class GenerationService {
     @Inject
     ModelRegistry models;
     @Inject
-    GenerationSlots slots;
+    GenerationExecutor engineThreads;
     @Inject
     UsagePublisher publisher;
     @Inject
@@ -152,7 +152,7 @@ public class GenerationService {
      */
     public List<GenerationResult> run(Job job, IntFunction<GenerationListener> listenerForChoice) {
         long startedNanos = System.nanoTime();
-        List<GenerationResult> results = new ArrayList<>(job.choices());
+        List<GenerationResult> results = java.util.Collections.synchronizedList(new ArrayList<>(job.choices()));
         try {
             return runChoices(job, listenerForChoice, results, startedNanos);
         } finally {
@@ -163,15 +163,18 @@ public class GenerationService {
 
     private List<GenerationResult> runChoices(Job job, IntFunction<GenerationListener> listenerForChoice,
             List<GenerationResult> results, long startedNanos) {
-        try (GenerationSlots.Slot slot = slots.acquire()) {
-            for (int i = 0; i < job.choices(); i++) {
-                GenerationResult result = job.engine().generate(requestForChoice(job.request(), i),
-                        listenerForChoice.apply(i));
-                results.add(result);
-                if (result.finishReason() == FinishReason.CANCELLED) {
-                    break;
+        try {
+            engineThreads.call(() -> {
+                for (int i = 0; i < job.choices(); i++) {
+                    GenerationResult result = job.engine().generate(requestForChoice(job.request(), i),
+                            listenerForChoice.apply(i));
+                    results.add(result);
+                    if (result.finishReason() == FinishReason.CANCELLED) {
+                        break;
+                    }
                 }
-            }
+                return null;
+            });
         } catch (ContextLengthExceededException e) {
             throw e; // refused before any compute: nothing to meter
         } catch (InferenceException | IllegalStateException e) {

@@ -35,7 +35,7 @@ class UsageEventPublisherBenchmark {
 
     @Test
     void recordCostAndPublishLatency() throws Exception {
-        assumeTrue(Boolean.getBoolean("maas.benchmark"), "benchmarks run only with -Dmaas.benchmark=true");
+        assumeTrue(Boolean.getBoolean("benchmarks"), "benchmarks run only with -Dbenchmarks=true");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
             broker.createTopics(Map.of(UsageEvent.TOPIC, 3));
             ConcurrentLinkedQueue<Long> ackLatencies = new ConcurrentLinkedQueue<>();

@@ -36,7 +36,7 @@ class UsageLedgerBenchmark {
 
     @Test
     void ledgerWriterThroughput() throws Exception {
-        assumeTrue(Boolean.getBoolean("maas.benchmark"), "benchmarks run only with -Dmaas.benchmark=true");
+        assumeTrue(Boolean.getBoolean("benchmarks"), "benchmarks run only with -Dbenchmarks=true");
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setDataDirectory(dataDir).setCleanDataDirectory(true)
                 .setServerConfig("listen_addresses", "127.0.0.1").setServerConfig("synchronous_commit", "on")
                 .setServerConfig("fsync", "on").start()) {
