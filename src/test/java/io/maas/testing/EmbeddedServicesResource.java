@@ -1,6 +1,7 @@
 package io.maas.testing;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,13 +21,32 @@ public class EmbeddedServicesResource implements QuarkusTestResourceLifecycleMan
     /** The platform-admin key every Quarkus test authenticates with. */
     public static final String ADMIN_KEY = "sk-test-admin-0123456789abcdefghij";
 
+    /** The real embedding model the tests call, installed from the langchain4j artifact on the test class path. */
+    public static final String EMBEDDING_MODEL = "all-minilm-l6-v2";
+
     private EmbeddedInfrastructure infrastructure;
+
+    private static void installEmbeddingModel(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        copy("all-minilm-l6-v2.onnx", dir.resolve("model.onnx"));
+        copy("all-minilm-l6-v2-tokenizer.json", dir.resolve("tokenizer.json"));
+    }
+
+    private static void copy(String resource, Path to) throws IOException {
+        try (InputStream in = EmbeddedServicesResource.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException(resource + " is not on the test class path");
+            }
+            Files.copy(in, to);
+        }
+    }
 
     @Override
     public Map<String, String> start() {
         try {
             Path target = Files.createDirectories(Path.of("target").toAbsolutePath());
             Path dataDir = Files.createTempDirectory(target, "maas-test-data-");
+            installEmbeddingModel(dataDir.resolve("embeddings").resolve(EMBEDDING_MODEL));
             LaunchSettings settings = LaunchSettings.resolve(Map.of(LaunchSettings.ENV_DATA_DIR, dataDir.toString()),
                     new Properties());
             infrastructure = EmbeddedInfrastructure.start(settings);

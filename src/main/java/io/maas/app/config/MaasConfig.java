@@ -22,6 +22,9 @@ public interface MaasConfig {
     /** Folder scanned for model directories; defaults to {@code <data-dir>/models}. */
     Optional<Path> modelsDir();
 
+    /** Folder scanned for embedding models ({@code model.onnx} + {@code tokenizer.json}); defaults to {@code <data-dir>/embeddings}. */
+    Optional<Path> embeddingsDir();
+
     /** The generated demo model. */
     DemoModel demoModel();
 

@@ -6,6 +6,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -24,16 +25,19 @@ import io.maas.gateway.auth.Caller;
 import io.maas.gateway.auth.Roles;
 import io.maas.gateway.completion.ChatCompletionService;
 import io.maas.gateway.completion.CompletionService;
+import io.maas.gateway.completion.EmbeddingService;
 import io.maas.gateway.metering.TraceContext;
 import io.maas.gateway.openai.ChatCompletionRequest;
 import io.maas.gateway.openai.ChatCompletionResponse;
 import io.maas.gateway.openai.CompletionRequest;
 import io.maas.gateway.openai.CompletionResponse;
+import io.maas.gateway.openai.EmbeddingRequest;
+import io.maas.gateway.openai.EmbeddingResponse;
 import io.maas.gateway.openai.WireJson;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.vertx.core.http.HttpServerResponse;
 
-/** {@code POST /v1/completions} and {@code POST /v1/chat/completions}, whole JSON or server-sent events. */
+/** {@code POST /v1/completions}, {@code /v1/chat/completions} (whole JSON or server-sent events) and {@code /v1/embeddings}. */
 @Path("/v1")
 @RolesAllowed({ Roles.TENANT_MEMBER, Roles.TENANT_ADMIN, Roles.PLATFORM_ADMIN })
 public class CompletionsResource {
@@ -45,6 +49,8 @@ public class CompletionsResource {
     SecurityIdentity identity;
     @Inject
     ObjectMapper json;
+    @Inject
+    EmbeddingService embeddings;
 
     @POST
     @Path("completions")
@@ -92,6 +98,19 @@ public class CompletionsResource {
         }
         return withLimits(Response.ok(chat.complete(prepared), MediaType.APPLICATION_JSON_TYPE),
                 prepared.job().permit());
+    }
+
+    @POST
+    @Path("embeddings")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Create embeddings", description = "OpenAI-compatible; `encoding_format` float or base64.")
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = EmbeddingRequest.class)))
+    public EmbeddingResponse embeddings(byte[] body, @HeaderParam(TraceContext.HEADER) String traceparent,
+            @HeaderParam(RequestIds.HEADER) String requestId) {
+        return embeddings.embed(Caller.of(identity), WireJson.read(body, EmbeddingRequest.class),
+                TraceContext.fromHeader(traceparent), requestId);
     }
 
     private static Response stream(StreamingOutput body, RateLimiter.Permit permit) {

@@ -1,5 +1,8 @@
 package io.maas.gateway.api;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -9,6 +12,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 import io.maas.gateway.auth.Roles;
+import io.maas.gateway.inference.EmbeddingRegistry;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.gateway.openai.ModelCard;
 import io.maas.gateway.openai.ModelList;
@@ -22,16 +26,21 @@ public class ModelsResource {
 
     @Inject
     ModelRegistry models;
+    @Inject
+    EmbeddingRegistry embeddings;
 
     @GET
     public ModelList list() {
-        return ModelList.of(models.modelIds().stream().map(this::card).toList());
+        List<ModelCard> cards = new ArrayList<>(models.modelIds().stream().map(this::card).toList());
+        embeddings.modelIds().forEach(id -> cards.add(new ModelCard(id, "model", 0, OWNER, null)));
+        return ModelList.of(cards);
     }
 
     @GET
     @Path("{id}")
     public ModelCard get(@PathParam("id") String id) {
         return models.find(id).map(engine -> card(engine.modelId()))
+                .or(() -> embeddings.find(id).map(m -> new ModelCard(m.id(), "model", 0, OWNER, null)))
                 .orElseThrow(() -> OpenAiException.modelNotFound(id));
     }
 

@@ -81,6 +81,11 @@ public class GenerationService {
             Double frequencyPenalty, boolean logprobs, int topLogprobs, Integer n) {
     }
 
+    /** The CloudEvents source of this gateway's usage events. */
+    public String eventSource() {
+        return source;
+    }
+
     public LlamaEngine resolve(String model) {
         if (model == null || model.isBlank()) {
             throw OpenAiException.invalidRequest("You must provide a model parameter.", "model");

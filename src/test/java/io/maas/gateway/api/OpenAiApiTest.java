@@ -179,6 +179,30 @@ class OpenAiApiTest {
     }
 
     @Test
+    void embeddingsComeAsFloatsOrBase64AndCountInputTokens() throws Exception {
+        String body = "{\"model\":\"" + EmbeddedServicesResource.EMBEDDING_MODEL
+                + "\",\"input\":[\"a cat\",\"a dog\"]%s}";
+        JsonNode floats = post("/v1/embeddings", body.formatted(""));
+        JsonNode b64 = post("/v1/embeddings", body.formatted(",\"encoding_format\":\"base64\""));
+        assertEquals("list", floats.get("object").asText());
+        assertEquals(2, floats.get("data").size());
+        assertEquals(1, floats.at("/data/1/index").asInt());
+        byte[] raw = java.util.Base64.getDecoder().decode(b64.at("/data/0/embedding").asText());
+        java.nio.FloatBuffer decoded = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        assertEquals(384, decoded.remaining());
+        for (int i = 0; i < 384; i++) {
+            assertEquals(floats.at("/data/0/embedding/" + i).floatValue(), decoded.get(i), 1e-6);
+        }
+        assertEquals(8, floats.at("/usage/prompt_tokens").asInt(), "[CLS] a cat [SEP] + [CLS] a dog [SEP]");
+        given().header("Authorization", ADMIN).contentType(ContentType.JSON)
+                .body("{\"model\":\"demo-tiny\",\"input\":\"x\"}").post("/v1/embeddings")
+                .then().statusCode(400).body("error.param", equalTo("model"));
+        given().header("Authorization", ADMIN).contentType(ContentType.JSON)
+                .body("{\"model\":\"" + EmbeddedServicesResource.EMBEDDING_MODEL + "\",\"input\":[]}")
+                .post("/v1/embeddings").then().statusCode(400).body("error.param", equalTo("input"));
+    }
+
+    @Test
     void badParametersAre400NamingTheParam() {
         given().header("Authorization", ADMIN).contentType(ContentType.JSON)
                 .body("{\"model\":\"demo-tiny\",\"prompt\":\"x\",\"temperature\":5}").post("/v1/completions")

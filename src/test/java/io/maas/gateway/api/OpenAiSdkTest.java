@@ -20,6 +20,8 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
+import com.openai.models.embeddings.CreateEmbeddingResponse;
+import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.models.Model;
 
 import io.maas.testing.EmbeddedServicesResource;
@@ -81,6 +83,15 @@ class OpenAiSdkTest {
                 .addUserMessage("Tell me more").maxCompletionTokens(6L).temperature(0.0).build())
                 .choices().get(0).message().content().orElse("");
         assertEquals(whole, text.toString());
+    }
+
+    @Test
+    void createsEmbeddings() {
+        CreateEmbeddingResponse r = client().embeddings().create(EmbeddingCreateParams.builder()
+                .model(EmbeddedServicesResource.EMBEDDING_MODEL).input("The quick brown fox").build());
+        assertEquals(1, r.data().size());
+        assertEquals(384, r.data().get(0).embedding().size());
+        assertTrue(r.usage().promptTokens() > 0);
     }
 
     @Test
