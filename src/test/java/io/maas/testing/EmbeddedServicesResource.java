@@ -24,17 +24,7 @@ public class EmbeddedServicesResource implements QuarkusTestResourceLifecycleMan
     /** The real embedding model the tests call, installed from the langchain4j artifact on the test class path. */
     public static final String EMBEDDING_MODEL = "all-minilm-l6-v2";
 
-    /** Init arg: "generate" leaves the bootstrap key unset, so the application generates one. */
-    public static final String BOOTSTRAP_KEY_ARG = "bootstrapKey";
-
     private EmbeddedInfrastructure infrastructure;
-    private boolean generateBootstrapKey;
-    private Path dataDir;
-
-    @Override
-    public void init(Map<String, String> initArgs) {
-        generateBootstrapKey = "generate".equals(initArgs.get(BOOTSTRAP_KEY_ARG));
-    }
 
     private static void installEmbeddingModel(Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -55,15 +45,13 @@ public class EmbeddedServicesResource implements QuarkusTestResourceLifecycleMan
     public Map<String, String> start() {
         try {
             Path target = Files.createDirectories(Path.of("target").toAbsolutePath());
-            dataDir = Files.createTempDirectory(target, "maas-test-data-");
+            Path dataDir = Files.createTempDirectory(target, "maas-test-data-");
             installEmbeddingModel(dataDir.resolve("embeddings").resolve(EMBEDDING_MODEL));
             LaunchSettings settings = LaunchSettings.resolve(Map.of(LaunchSettings.ENV_DATA_DIR, dataDir.toString()),
                     new Properties());
             infrastructure = EmbeddedInfrastructure.start(settings);
             Map<String, String> props = new HashMap<>(infrastructure.properties());
-            if (!generateBootstrapKey) {
-                props.put("maas.bootstrap-admin-key", ADMIN_KEY);
-            }
+            props.put("maas.bootstrap-admin-key", ADMIN_KEY);
             return props;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -73,7 +73,7 @@ public class BootstrapAdmin {
         }
     }
 
-    private static void writeOwnerOnly(Path file, String secret) {
+    static void writeOwnerOnly(Path file, String secret) {
         try {
             Files.createDirectories(file.getParent());
             Files.deleteIfExists(file);

@@ -16,7 +16,6 @@ import java.util.concurrent.Future;
 
 import jakarta.inject.Inject;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 import io.maas.gateway.inference.ModelRegistry;
@@ -24,6 +23,7 @@ import io.maas.inference.engine.GenerationRequest;
 import io.maas.inference.engine.LlamaEngine;
 import io.maas.testing.EmbeddedServicesResource;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**
@@ -40,15 +40,15 @@ class GatewayOverheadBenchmark {
     @Inject
     ModelRegistry models;
 
-    @ConfigProperty(name = "quarkus.http.test-port")
-    int port;
+    @TestHTTPResource("/")
+    java.net.URL base;
 
     @Test
     void gatewayOverhead() throws Exception {
         assumeTrue(Boolean.getBoolean("benchmarks"), "benchmarks run only with -Dbenchmarks=true");
         LlamaEngine engine = models.find("demo-tiny").orElseThrow();
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + base.getPort() + "/v1/completions"))
                 .header("Authorization", "Bearer " + EmbeddedServicesResource.ADMIN_KEY)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(BODY)).build();
         Callable<Void> viaHttp = () -> {
@@ -62,9 +62,9 @@ class GatewayOverheadBenchmark {
             engine.generate(new GenerationRequest("Hello", 1));
             return null;
         };
-        HttpRequest models = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models"))
+        HttpRequest models = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + base.getPort() + "/v1/models"))
                 .header("Authorization", "Bearer " + EmbeddedServicesResource.ADMIN_KEY).GET().build();
-        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/live")).GET().build();
+        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + base.getPort() + "/q/health/live")).GET().build();
         Callable<Void> authOnly = () -> {
             http.send(models, HttpResponse.BodyHandlers.ofString());
             return null;

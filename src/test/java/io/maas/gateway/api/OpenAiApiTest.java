@@ -20,7 +20,6 @@ import java.util.UUID;
 
 import jakarta.inject.Inject;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -33,6 +32,7 @@ import io.maas.inference.engine.LlamaEngine;
 import io.maas.testing.EmbeddedServicesResource;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 
@@ -46,8 +46,8 @@ class OpenAiApiTest {
     @Inject
     ModelRegistry models;
 
-    @ConfigProperty(name = "quarkus.http.test-port")
-    int port;
+    @TestHTTPResource("/")
+    java.net.URL base;
 
     private static JsonNode post(String path, String body) throws Exception {
         String response = given().header("Authorization", ADMIN).contentType(ContentType.JSON).body(body).post(path)
@@ -226,7 +226,7 @@ class OpenAiApiTest {
     void aClientThatDisconnectsMidStreamCancelsAndItsTokensAreStillMetered() throws Exception {
         String body = "{\"model\":\"demo-tiny\",\"prompt\":\"Go on\",\"max_tokens\":2000,\"temperature\":0,\"stream\":true}";
         String id;
-        try (Socket socket = new Socket("127.0.0.1", port)) {
+        try (Socket socket = new Socket("127.0.0.1", base.getPort())) {
             OutputStream out = socket.getOutputStream();
             out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + ADMIN
                     + "\r\nContent-Type: application/json\r\nContent-Length: "

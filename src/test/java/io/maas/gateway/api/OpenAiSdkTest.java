@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 import com.openai.client.OpenAIClient;
@@ -26,17 +25,18 @@ import com.openai.models.models.Model;
 
 import io.maas.testing.EmbeddedServicesResource;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 /** The official OpenAI Java SDK, unchanged but for its base URL, against this server. */
 @QuarkusTest
 @QuarkusTestResource(value = EmbeddedServicesResource.class, restrictToAnnotatedClass = false)
 class OpenAiSdkTest {
-    @ConfigProperty(name = "quarkus.http.test-port")
-    int port;
+    @TestHTTPResource("/")
+    java.net.URL base;
 
     private OpenAIClient client() {
-        return OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + port + "/v1")
+        return OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + base.getPort() + "/v1")
                 .apiKey(EmbeddedServicesResource.ADMIN_KEY).maxRetries(0).build();
     }
 
