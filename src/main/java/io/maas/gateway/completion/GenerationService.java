@@ -202,7 +202,7 @@ public class GenerationService {
         }
         return new GenerationRequest(r.prompt(), r.maxTokens(), r.temperature(), r.topP(), r.topK(),
                 OptionalLong.of(r.seed().getAsLong() + choice), r.stop(), r.presencePenalty(), r.frequencyPenalty(),
-                r.logprobs(), r.topLogprobs());
+                r.logprobs(), r.topLogprobs(), r.adapter());
     }
 
     private static int completionTokens(List<GenerationResult> results) {

@@ -4,6 +4,7 @@ import io.maas.inference.InvalidGenerationParameterException;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -20,10 +21,12 @@ import java.util.OptionalLong;
  * @param frequencyPenalty  subtracted per earlier occurrence from a generated token's logit. -2..2
  * @param logprobs          report the chosen tokens' log-probabilities
  * @param topLogprobs       and this many most likely alternatives per token (needs {@code logprobs}). 0..20
+ * @param adapter           id of a LoRA adapter loaded with {@link LlamaEngine#loadAdapter}; empty runs the bare base
  */
 public record GenerationRequest(String prompt, int maxTokens, double temperature, double topP, int topK,
                                 OptionalLong seed, List<String> stop, double presencePenalty,
-                                double frequencyPenalty, boolean logprobs, int topLogprobs) {
+                                double frequencyPenalty, boolean logprobs, int topLogprobs,
+                                Optional<String> adapter) {
 
     public static final int MAX_STOP_SEQUENCES = 4;
     /** Longer stop strings would hold back that much streamed text; real ones are a few characters. */
@@ -65,11 +68,25 @@ public record GenerationRequest(String prompt, int maxTokens, double temperature
         if (topLogprobs > 0 && !logprobs) {
             throw invalid("logprobs", "logprobs must be true when top_logprobs is set");
         }
+        if (adapter == null) {
+            adapter = Optional.empty();
+        }
+        if (adapter.isPresent() && adapter.get().isBlank()) {
+            throw invalid("model", "adapter id must not be blank");
+        }
+    }
+
+    /** A request on the bare base model (no adapter): the record as it was before adapters. */
+    public GenerationRequest(String prompt, int maxTokens, double temperature, double topP, int topK,
+                             OptionalLong seed, List<String> stop, double presencePenalty, double frequencyPenalty,
+                             boolean logprobs, int topLogprobs) {
+        this(prompt, maxTokens, temperature, topP, topK, seed, stop, presencePenalty, frequencyPenalty, logprobs,
+                topLogprobs, Optional.empty());
     }
 
     /** Greedy decoding (temperature 0, no penalties, no stop strings, no logprobs), as before sampling existed. */
     public GenerationRequest(String prompt, int maxTokens) {
-        this(prompt, maxTokens, 0.0, 1.0, 0, OptionalLong.empty(), List.of(), 0.0, 0.0, false, 0);
+        this(prompt, maxTokens, 0.0, 1.0, 0, OptionalLong.empty(), List.of(), 0.0, 0.0, false, 0, Optional.empty());
     }
 
     /** Defaults as OpenAI's: temperature 1, top_p 1, no top_k, no seed, no stop, no penalties, no logprobs. */
@@ -140,6 +157,7 @@ public record GenerationRequest(String prompt, int maxTokens, double temperature
         private double frequencyPenalty;
         private boolean logprobs;
         private int topLogprobs;
+        private Optional<String> adapter = Optional.empty();
 
         private Builder() {
         }
@@ -204,12 +222,18 @@ public record GenerationRequest(String prompt, int maxTokens, double temperature
             return this;
         }
 
+        /** Runs the request with the engine's LoRA adapter of this id (null: the bare base). */
+        public Builder optAdapter(String adapterId) {
+            this.adapter = Optional.ofNullable(adapterId);
+            return this;
+        }
+
         public GenerationRequest build() {
             if (maxTokens == null) {
                 throw invalid("max_tokens", "max_tokens is required");
             }
             return new GenerationRequest(prompt, maxTokens, temperature, topP, topK, seed, stop, presencePenalty,
-                    frequencyPenalty, logprobs, topLogprobs);
+                    frequencyPenalty, logprobs, topLogprobs, adapter);
         }
     }
 }

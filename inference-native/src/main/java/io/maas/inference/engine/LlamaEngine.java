@@ -7,6 +7,8 @@ import io.maas.inference.InferenceException;
 import io.maas.inference.InvalidGenerationParameterException;
 import io.maas.inference.MissingChatTemplateException;
 import io.maas.inference.ModelFormatException;
+import io.maas.inference.UnknownAdapterException;
+import io.maas.inference.lora.LoraAdapter;
 import io.maas.inference.model.Checkpoint;
 import io.maas.inference.model.ModelConfig;
 
@@ -14,7 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -33,6 +39,9 @@ public final class LlamaEngine implements AutoCloseable {
     /** Prompt tokens per forward step: attention scores grow with chunk × context, so this bounds them. */
     static final int PREFILL_CHUNK_TOKENS = 512;
 
+    /** Resident adapters by default (override with {@code -Dinference.maxResidentAdapters} or {@link #load(Path, int)}). */
+    public static final int DEFAULT_MAX_RESIDENT_ADAPTERS = Integer.getInteger("inference.maxResidentAdapters", 16);
+
     static {
         PyTorchSetup.apply();
     }
@@ -48,9 +57,24 @@ public final class LlamaEngine implements AutoCloseable {
     private final int computeSlots;
     private final Semaphore compute;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final int maxResidentAdapters;
+    /** Resident adapters in least-recently-used-first order; guarded by itself. */
+    private final LinkedHashMap<String, AdapterEntry> adapters = new LinkedHashMap<>(16, 0.75f, true);
+
+    /** A resident (or unloaded but still used) adapter and its requests in flight; guarded by {@link #adapters}. */
+    private static final class AdapterEntry {
+        final LoraAdapter adapter;
+        int users;
+        boolean removed;
+
+        AdapterEntry(LoraAdapter adapter) {
+            this.adapter = adapter;
+        }
+    }
 
     private LlamaEngine(String modelId, ModelConfig config, ModelTokenizer tokenizer, LlamaModel model,
-                        Optional<ChatTemplate> chatTemplate) {
+                        Optional<ChatTemplate> chatTemplate, int maxResidentAdapters) {
+        this.maxResidentAdapters = maxResidentAdapters;
         this.modelId = modelId;
         this.config = config;
         this.tokenizer = tokenizer;
@@ -68,6 +92,14 @@ public final class LlamaEngine implements AutoCloseable {
      * inconsistent files raise {@link ModelFormatException} naming file and tensor.
      */
     public static LlamaEngine load(Path modelDir) {
+        return load(modelDir, DEFAULT_MAX_RESIDENT_ADAPTERS);
+    }
+
+    /** {@link #load(Path)} keeping at most {@code maxResidentAdapters} LoRA adapters resident (LRU). */
+    public static LlamaEngine load(Path modelDir, int maxResidentAdapters) {
+        if (maxResidentAdapters < 1) {
+            throw new IllegalArgumentException("maxResidentAdapters must be at least 1, was " + maxResidentAdapters);
+        }
         Path dir = modelDir.toAbsolutePath().normalize();
         if (!Files.isDirectory(dir)) {
             throw new ModelFormatException(dir + ": not a directory");
@@ -78,7 +110,8 @@ public final class LlamaEngine implements AutoCloseable {
         try (Checkpoint checkpoint = Checkpoint.open(dir, config)) {
             // Closing the checkpoint closes its file channels; the mapped buffers stay valid.
             LlamaModel model = LlamaModel.load(config, checkpoint);
-            return new LlamaEngine(dir.getFileName().toString(), config, tokenizer, model, chatTemplate);
+            return new LlamaEngine(dir.getFileName().toString(), config, tokenizer, model, chatTemplate,
+                    maxResidentAdapters);
         } catch (RuntimeException | Error e) {
             tokenizer.close();
             throw e;
@@ -151,6 +184,19 @@ public final class LlamaEngine implements AutoCloseable {
         if (needed > maxContextTokens()) {
             throw new ContextLengthExceededException(prompt.length, request.maxTokens(), maxContextTokens());
         }
+        AdapterEntry adapterEntry = request.adapter().map(this::acquireAdapter).orElse(null);
+        try {
+            return generate(request, listener, startNanos, prompt, needed,
+                    adapterEntry == null ? null : adapterEntry.adapter);
+        } finally {
+            if (adapterEntry != null) {
+                releaseAdapter(adapterEntry);
+            }
+        }
+    }
+
+    private GenerationResult generate(GenerationRequest request, GenerationListener listener, long startNanos,
+                                      int[] prompt, long needed, LoraAdapter adapter) {
         Sampler sampler = new Sampler(request, decodableVocabSize);
         IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(tokenizer, request.stop(),
                 request.maxTokens());
@@ -160,7 +206,7 @@ public final class LlamaEngine implements AutoCloseable {
         FinishReason finish;
         try (NDManager requestManager = model.newRequestManager();
              KvCache cache = model.newCache(requestManager, (int) needed)) {
-            float[] logits = prefill(requestManager, cache, prompt, listener);
+            float[] logits = prefill(requestManager, cache, prompt, listener, adapter);
             while (true) {
                 if (logits == null) {
                     finish = FinishReason.CANCELLED;
@@ -188,7 +234,7 @@ public final class LlamaEngine implements AutoCloseable {
                     finish = FinishReason.LENGTH;
                     break;
                 }
-                logits = step(requestManager, cache, new int[] {next}, listener);
+                logits = step(requestManager, cache, new int[] {next}, listener, adapter);
             }
         }
         deltas.send(detokenizer.finish(), true);
@@ -213,11 +259,136 @@ public final class LlamaEngine implements AutoCloseable {
         }
         compute.acquireUninterruptibly(computeSlots);
         try {
+            synchronized (adapters) {
+                for (AdapterEntry e : adapters.values()) {
+                    e.removed = true;
+                    e.adapter.close();
+                }
+                adapters.clear();
+            }
             model.close();
             tokenizer.close();
         } finally {
             compute.release(computeSlots);
         }
+    }
+
+    /**
+     * Loads the PEFT LoRA adapter in {@code dir} (adapter_config.json + adapter_model.safetensors, memory-mapped),
+     * validated against this model, under {@code id} for {@link GenerationRequest.Builder#optAdapter}. When more than
+     * the configured number of adapters would be resident, the least recently used one that no request is using is
+     * unloaded; if all are in use the load is refused. Raises {@link ModelFormatException} naming file and tensor
+     * for an invalid adapter, {@link InferenceException} for an id already loaded.
+     */
+    public LoraAdapter loadAdapter(String id, Path dir) {
+        Objects.requireNonNull(dir, "dir");
+        if (id == null || id.isBlank()) {
+            throw new IllegalArgumentException("adapter id must not be blank");
+        }
+        ensureOpen();
+        synchronized (adapters) {
+            if (adapters.containsKey(id)) {
+                throw new InferenceException("adapter " + id + " is already loaded on model " + modelId);
+            }
+        }
+        // Reading and validating happen outside the lock: other requests keep acquiring adapters meanwhile.
+        LoraAdapter adapter = LoraAdapter.load(dir, config, model.newAdapterManager());
+        List<LoraAdapter> evicted = new ArrayList<>();
+        try {
+            synchronized (adapters) {
+                if (closed.get()) {
+                    throw new InferenceException("engine for model " + modelId + " is closed");
+                }
+                if (adapters.containsKey(id)) {
+                    throw new InferenceException("adapter " + id + " is already loaded on model " + modelId);
+                }
+                int excess = adapters.size() + 1 - maxResidentAdapters;
+                List<String> victims = new ArrayList<>();
+                for (Iterator<Map.Entry<String, AdapterEntry>> it = adapters.entrySet().iterator();
+                     it.hasNext() && victims.size() < excess; ) {
+                    Map.Entry<String, AdapterEntry> e = it.next();
+                    if (e.getValue().users == 0) {
+                        victims.add(e.getKey());
+                    }
+                }
+                if (victims.size() < excess) {
+                    throw new InferenceException("cannot load adapter " + id + ": all " + adapters.size()
+                            + " resident adapters (the limit is " + maxResidentAdapters + ") are in use");
+                }
+                for (String victim : victims) {
+                    AdapterEntry e = adapters.remove(victim);
+                    e.removed = true;
+                    evicted.add(e.adapter);
+                }
+                adapters.put(id, new AdapterEntry(adapter));
+            }
+        } catch (RuntimeException e) {
+            adapter.close();
+            throw e;
+        }
+        evicted.forEach(LoraAdapter::close);
+        return adapter;
+    }
+
+    /**
+     * Unloads adapter {@code id}: new requests no longer find it; requests already using it finish with it, and it
+     * is closed when the last of them ends. Returns false when no such adapter is loaded.
+     */
+    public boolean unloadAdapter(String id) {
+        AdapterEntry e;
+        synchronized (adapters) {
+            e = adapters.remove(id);
+            if (e == null) {
+                return false;
+            }
+            e.removed = true;
+            if (e.users > 0) {
+                return true; // the last user closes it
+            }
+        }
+        e.adapter.close();
+        return true;
+    }
+
+    /** Ids of the resident adapters, least recently used first. */
+    public Set<String> adapterIds() {
+        synchronized (adapters) {
+            return java.util.Collections.unmodifiableSet(new LinkedHashSet<>(adapters.keySet()));
+        }
+    }
+
+    /** The resident adapter {@code id}, if loaded (a look-up counts as a use for the LRU order). */
+    public Optional<LoraAdapter> adapter(String id) {
+        synchronized (adapters) {
+            AdapterEntry e = adapters.get(id);
+            return e == null ? Optional.empty() : Optional.of(e.adapter);
+        }
+    }
+
+    public int maxResidentAdapters() {
+        return maxResidentAdapters;
+    }
+
+    private AdapterEntry acquireAdapter(String id) {
+        synchronized (adapters) {
+            AdapterEntry e = adapters.get(id); // marks it most recently used
+            if (e == null) {
+                throw new UnknownAdapterException(id, "model " + modelId + " has no adapter " + id
+                        + " loaded (resident: " + adapters.keySet() + ")");
+            }
+            e.users++;
+            return e;
+        }
+    }
+
+    private void releaseAdapter(AdapterEntry e) {
+        synchronized (adapters) {
+            e.users--;
+            if (!(e.removed && e.users == 0)) {
+                return;
+            }
+        }
+        e.adapter.close();
     }
 
     @Override
@@ -229,11 +400,12 @@ public final class LlamaEngine implements AutoCloseable {
      * Runs the prompt in chunks, bounding attention memory and letting other requests' steps interleave; returns
      * the last position's logits, or null if the listener cancelled.
      */
-    private float[] prefill(NDManager requestManager, KvCache cache, int[] prompt, GenerationListener listener) {
+    private float[] prefill(NDManager requestManager, KvCache cache, int[] prompt, GenerationListener listener,
+                            LoraAdapter adapter) {
         float[] logits = null;
         for (int start = 0; start < prompt.length; start += PREFILL_CHUNK_TOKENS) {
             int end = Math.min(prompt.length, start + PREFILL_CHUNK_TOKENS);
-            logits = step(requestManager, cache, Arrays.copyOfRange(prompt, start, end), listener);
+            logits = step(requestManager, cache, Arrays.copyOfRange(prompt, start, end), listener, adapter);
             if (logits == null) {
                 return null;
             }
@@ -245,7 +417,8 @@ public final class LlamaEngine implements AutoCloseable {
      * One forward step in a compute slot; returns the last position's logits (one copy out of native memory), or
      * null without computing if the listener has cancelled.
      */
-    private float[] step(NDManager requestManager, KvCache cache, int[] tokenIds, GenerationListener listener) {
+    private float[] step(NDManager requestManager, KvCache cache, int[] tokenIds, GenerationListener listener,
+                         LoraAdapter adapter) {
         // Asked before queueing for a slot, so listener code never runs while a slot is held.
         if (listener.isCancelled()) {
             return null;
@@ -260,7 +433,7 @@ public final class LlamaEngine implements AutoCloseable {
             ensureOpen();
             try (NDManager stepScope = requestManager.newSubManager()) {
                 // The whole row in one copy; the sampler only looks at ids below decodableVocabSize.
-                return model.forward(stepScope, cache, tokenIds, false).toFloatArray();
+                return model.forward(stepScope, cache, tokenIds, false, adapter).toFloatArray();
             }
         } finally {
             compute.release();

@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import io.maas.inference.InferenceException;
+import io.maas.inference.lora.LoraAdapter;
+import io.maas.inference.lora.LoraTarget;
 import io.maas.inference.model.Checkpoint;
 import io.maas.inference.model.HalfFloats;
 import io.maas.inference.model.ModelConfig;
@@ -142,6 +144,19 @@ public final class LlamaModel implements AutoCloseable {
      * {@code allPositions}, else [1, vocab] for the last token only.
      */
     public NDArray forward(NDManager scope, KvCache cache, int[] tokenIds, boolean allPositions) {
+        return forward(scope, cache, tokenIds, allPositions, null);
+    }
+
+    /**
+     * As {@link #forward(NDManager, KvCache, int[], boolean)}, with {@code adapter}'s LoRA deltas added unmerged to
+     * every projection it targets; a null adapter runs the bare base (the same ops as without one). The caller keeps
+     * the adapter open for the call.
+     */
+    public NDArray forward(NDManager scope, KvCache cache, int[] tokenIds, boolean allPositions,
+                           LoraAdapter adapter) {
+        if (adapter != null && !adapter.baseConfig().equals(config)) {
+            throw new InferenceException("adapter " + adapter.directory() + " was validated against another base");
+        }
         int t = tokenIds.length;
         int start = cache.lengthTokens();
         if (t < 1 || start + t > cache.capacityTokens()) {
@@ -167,7 +182,7 @@ public final class LlamaModel implements AutoCloseable {
             try (NDManager layerScope = scope.newSubManager()) {
                 // Borrow x into the layer's scope so every intermediate dies with it; x returns on close.
                 x.tempAttach(layerScope);
-                next = layer(layers[i], i, x, cos, sin, mask, cache, start + t, layerScope);
+                next = layer(layers[i], i, x, cos, sin, mask, cache, start + t, layerScope, adapter);
                 next.attach(scope);
             }
             x.close();
@@ -176,6 +191,11 @@ public final class LlamaModel implements AutoCloseable {
         cache.advance(t);
         NDArray last = allPositions ? x : x.get(new NDIndex("{}:", t - 1));
         return lmHead.apply(rmsNorm(last, finalNorm));
+    }
+
+    /** A child manager of the model's for an adapter's arrays (the adapter owns and closes it). */
+    public NDManager newAdapterManager() {
+        return manager.newSubManager();
     }
 
     /** Arrays held by the model's manager and its live children (weights, views, requests in flight). */
@@ -190,22 +210,31 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private NDArray layer(Layer w, int index, NDArray x, NDArray cos, NDArray sin, NDArray mask, KvCache cache,
-                          int length, NDManager scope) {
+                          int length, NDManager scope, LoraAdapter adapter) {
         int t = (int) x.getShape().get(0);
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int headDim = config.headDim();
         NDArray h = rmsNorm(x, w.inputNorm());
-        NDArray q = rope(w.qProj().apply(h).reshape(t, heads, headDim), cos, sin);
-        NDArray k = rope(w.kProj().apply(h).reshape(t, kvHeads, headDim), cos, sin);
-        NDArray v = w.vProj().apply(h).reshape(t, kvHeads, headDim);
+        NDArray q = rope(project(w.qProj(), h, adapter, index, LoraTarget.Q_PROJ).reshape(t, heads, headDim),
+                cos, sin);
+        NDArray k = rope(project(w.kProj(), h, adapter, index, LoraTarget.K_PROJ).reshape(t, kvHeads, headDim),
+                cos, sin);
+        NDArray v = project(w.vProj(), h, adapter, index, LoraTarget.V_PROJ).reshape(t, kvHeads, headDim);
         cache.write(index, k, v);
         NDArray attended = attention(q, cache.keys(index, scope, length), cache.values(index, scope, length), mask);
-        NDArray x2 = x.add(w.oProj().apply(attended));
+        NDArray x2 = x.add(project(w.oProj(), attended, adapter, index, LoraTarget.O_PROJ));
         NDArray h2 = rmsNorm(x2, w.postNorm());
-        NDArray gate = w.gateProj().apply(h2);
-        NDArray swiglu = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(w.upProj().apply(h2));
-        return x2.add(w.downProj().apply(swiglu));
+        NDArray gate = project(w.gateProj(), h2, adapter, index, LoraTarget.GATE_PROJ);
+        NDArray swiglu = gate.mul(gate.getNDArrayInternal().sigmoid())
+                .mul(project(w.upProj(), h2, adapter, index, LoraTarget.UP_PROJ));
+        return x2.add(project(w.downProj(), swiglu, adapter, index, LoraTarget.DOWN_PROJ));
+    }
+
+    /** The base projection of x, plus the adapter's unmerged delta when it targets this projection. */
+    private static NDArray project(Projection p, NDArray x, LoraAdapter adapter, int layer, LoraTarget target) {
+        NDArray y = p.apply(x);
+        return adapter == null ? y : adapter.apply(layer, target, x, y);
     }
 
     /**

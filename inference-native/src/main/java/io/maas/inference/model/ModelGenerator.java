@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
 
 /** Writes deterministic random-weight Hugging Face model directories of real shapes (tests, benchmarks, demo). */
 public final class ModelGenerator {
@@ -65,6 +66,85 @@ public final class ModelGenerator {
         LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>(config.expectedTensors());
         SafetensorsWriter.write(dir.resolve(Checkpoint.SINGLE_FILE), dtype, shapes, Map.of("format", "pt"),
                 name -> values(name, shapes.get(name), seed));
+    }
+
+    /** The seven projection names a generated adapter may target, in PEFT's spelling and file order. */
+    public static final List<String> ADAPTER_MODULES = List.of("q_proj", "k_proj", "v_proj", "o_proj",
+            "gate_proj", "up_proj", "down_proj");
+
+    /**
+     * Writes a PEFT LoRA folder for a model of shape {@code base}: {@code adapter_config.json} and
+     * {@code adapter_model.safetensors} (F32), one A [r, in] and B [out, r] per layer and target module; the same
+     * arguments always give byte-identical files. A is uniform with standard deviation 1/sqrt(in) (as the base's
+     * matrices); B is zero ({@code zeroB}, PEFT's initialisation: the adapter then changes nothing) or uniform with
+     * standard deviation 0.5 / (s·sqrt(r)), so the delta {@code s·B·A·x} is about half the size of a base
+     * projection's output: visible in the logits, never blowing activations up.
+     */
+    public static void writeAdapter(Path dir, ModelShape base, String baseName, int rank, double alpha,
+                                    Set<String> targetModules, long seed, boolean zeroB) throws IOException {
+        if (rank < 1 || !(alpha > 0)) {
+            throw new IllegalArgumentException("rank must be ≥ 1 and alpha > 0");
+        }
+        if (targetModules.isEmpty() || !ADAPTER_MODULES.containsAll(targetModules)) {
+            throw new IllegalArgumentException("target modules must be a non-empty subset of " + ADAPTER_MODULES);
+        }
+        Files.createDirectories(dir);
+        List<String> targets = ADAPTER_MODULES.stream().filter(targetModules::contains).toList();
+        ObjectNode c = JSON.createObjectNode();
+        c.putObject("alpha_pattern");
+        c.putNull("auto_mapping");
+        c.put("base_model_name_or_path", baseName);
+        c.put("bias", "none");
+        c.put("fan_in_fan_out", false);
+        c.put("inference_mode", true);
+        c.put("init_lora_weights", true);
+        c.putNull("layers_to_transform");
+        c.put("lora_alpha", alpha);
+        c.put("lora_dropout", 0.0);
+        c.putNull("modules_to_save");
+        c.put("peft_type", "LORA");
+        c.put("r", rank);
+        c.putObject("rank_pattern");
+        c.putNull("revision");
+        var modules = c.putArray("target_modules");
+        targets.forEach(modules::add);
+        c.put("task_type", "CAUSAL_LM");
+        c.put("use_dora", false);
+        c.put("use_rslora", false);
+        writeJson(dir.resolve("adapter_config.json"), c);
+
+        long h = base.hiddenSize();
+        long q = (long) base.numHeads() * base.headDim();
+        long kv = (long) base.numKvHeads() * base.headDim();
+        long inter = base.intermediateSize();
+        LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
+        for (int layer = 0; layer < base.numLayers(); layer++) {
+            for (String m : targets) {
+                long[] outIn = switch (m) {
+                    case "q_proj" -> new long[] {q, h};
+                    case "k_proj", "v_proj" -> new long[] {kv, h};
+                    case "o_proj" -> new long[] {h, q};
+                    case "gate_proj", "up_proj" -> new long[] {inter, h};
+                    default -> new long[] {h, inter};
+                };
+                String block = m.equals("gate_proj") || m.equals("up_proj") || m.equals("down_proj")
+                        ? "mlp" : "self_attn";
+                String prefix = "base_model.model.model.layers." + layer + "." + block + "." + m + ".";
+                shapes.put(prefix + "lora_A.weight", new long[] {rank, outIn[1]});
+                shapes.put(prefix + "lora_B.weight", new long[] {outIn[0], rank});
+            }
+        }
+        double scale = alpha / rank;
+        float bAmplitude = (float) (Math.sqrt(3.0) * 0.5 / (scale * Math.sqrt(rank)));
+        SafetensorsWriter.write(dir.resolve("adapter_model.safetensors"), TensorDType.F32, shapes,
+                Map.of("format", "pt"), name -> {
+                    SplitMix64 random = new SplitMix64(SplitMix64.derive(seed, name));
+                    if (name.endsWith("lora_B.weight")) {
+                        return zeroB ? () -> 0f : () -> bAmplitude * random.nextSigned();
+                    }
+                    float amplitude = (float) (Math.sqrt(3.0) / Math.sqrt(shapes.get(name)[1]));
+                    return () -> amplitude * random.nextSigned();
+                });
     }
 
     /** The built-in English text the tokenizer's merges are learned from. */

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.function.Executable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,6 +38,19 @@ class GenerationRequestTest {
         assertFalse(r.logprobs());
         assertEquals(0, r.topLogprobs());
         assertFalse(r.greedy());
+        assertEquals(Optional.empty(), r.adapter());
+    }
+
+    @Test
+    void adapterIsOptionalAndNotBlank() {
+        assertEquals(Optional.of("support"), valid().optAdapter("support").build().adapter());
+        assertEquals(Optional.empty(), valid().optAdapter(null).build().adapter());
+        assertEquals(Optional.empty(), new GenerationRequest("hi", 5).adapter());
+        assertEquals(Optional.empty(), new GenerationRequest("hi", 5, 0, 1, 0, OptionalLong.empty(), List.of(), 0, 0,
+                false, 0).adapter());
+        InvalidGenerationParameterException e = assertThrows(InvalidGenerationParameterException.class,
+                () -> valid().optAdapter(" ").build());
+        assertEquals("model", e.param());
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.Map;
 // Recomputes the whole sequence each call (no cache): slow, but obviously causal.
 final class ReferenceLlama {
 
+    private final JsonNode config;
     private final int hidden;
     private final int layers;
     private final int heads;
@@ -27,8 +28,19 @@ final class ReferenceLlama {
     private final double theta;
     private final Map<String, float[]> weights;
     private final String lmHeadName;
+    /** LoRA matrices by PEFT key (empty: the bare base) and their scale s. */
+    private final Map<String, float[]> lora;
+    private final double loraScale;
 
     private ReferenceLlama(JsonNode config, Map<String, float[]> weights) {
+        this(config, weights, Map.of(), 0);
+    }
+
+    private ReferenceLlama(JsonNode config, Map<String, float[]> weights, Map<String, float[]> lora,
+                           double loraScale) {
+        this.config = config;
+        this.lora = lora;
+        this.loraScale = loraScale;
         hidden = config.get("hidden_size").asInt();
         layers = config.get("num_hidden_layers").asInt();
         heads = config.get("num_attention_heads").asInt();
@@ -43,10 +55,27 @@ final class ReferenceLlama {
     }
 
     static ReferenceLlama load(Path dir) throws IOException {
+        JsonNode config = new ObjectMapper().readTree(dir.resolve("config.json").toFile());
+        return new ReferenceLlama(config, readTensors(dir.resolve("model.safetensors")));
+    }
+
+    /**
+     * This base with a PEFT LoRA adapter applied the textbook way, read independently from its folder:
+     * every targeted projection W·x becomes W·x + s·B·(A·x), s = alpha/r (alpha/sqrt(r) with use_rslora).
+     */
+    ReferenceLlama withAdapter(Path adapterDir) throws IOException {
+        JsonNode c = new ObjectMapper().readTree(adapterDir.resolve("adapter_config.json").toFile());
+        int r = c.get("r").asInt();
+        double alpha = c.get("lora_alpha").asDouble();
+        boolean rs = c.has("use_rslora") && c.get("use_rslora").asBoolean();
+        return new ReferenceLlama(config, weights, readTensors(adapterDir.resolve("adapter_model.safetensors")),
+                rs ? alpha / Math.sqrt(r) : alpha / r);
+    }
+
+    static Map<String, float[]> readTensors(Path file) throws IOException {
         ObjectMapper json = new ObjectMapper();
-        JsonNode config = json.readTree(dir.resolve("config.json").toFile());
         Map<String, float[]> weights = new HashMap<>();
-        try (FileChannel ch = FileChannel.open(dir.resolve("model.safetensors"))) {
+        try (FileChannel ch = FileChannel.open(file)) {
             ByteBuffer all = ByteBuffer.allocate(Math.toIntExact(ch.size())).order(ByteOrder.LITTLE_ENDIAN);
             while (all.hasRemaining() && ch.read(all) >= 0) {
                 // read the whole (small) file
@@ -78,7 +107,7 @@ final class ReferenceLlama {
                 weights.put(e.getKey(), values);
             }
         }
-        return new ReferenceLlama(config, weights);
+        return weights;
     }
 
     /** Logits [T][vocab] for every position of {@code tokens}, position t seeing tokens 0..t. */
@@ -98,9 +127,9 @@ final class ReferenceLlama {
             double[][] v = new double[t][];
             for (int p = 0; p < t; p++) {
                 double[] h = rmsNorm(x[p], w(pre + "input_layernorm.weight"));
-                q[p] = rope(matVec(w(pre + "self_attn.q_proj.weight"), h, heads * headDim), heads, p);
-                k[p] = rope(matVec(w(pre + "self_attn.k_proj.weight"), h, kvHeads * headDim), kvHeads, p);
-                v[p] = matVec(w(pre + "self_attn.v_proj.weight"), h, kvHeads * headDim);
+                q[p] = rope(proj(l, "self_attn.q_proj", h, heads * headDim), heads, p);
+                k[p] = rope(proj(l, "self_attn.k_proj", h, kvHeads * headDim), kvHeads, p);
+                v[p] = proj(l, "self_attn.v_proj", h, kvHeads * headDim);
             }
             for (int p = 0; p < t; p++) {
                 double[] attended = new double[heads * headDim];
@@ -127,16 +156,16 @@ final class ReferenceLlama {
                         }
                     }
                 }
-                add(x[p], matVec(w(pre + "self_attn.o_proj.weight"), attended, hidden));
+                add(x[p], proj(l, "self_attn.o_proj", attended, hidden));
             }
             for (int p = 0; p < t; p++) {
                 double[] h = rmsNorm(x[p], w(pre + "post_attention_layernorm.weight"));
-                double[] gate = matVec(w(pre + "mlp.gate_proj.weight"), h, intermediate);
-                double[] up = matVec(w(pre + "mlp.up_proj.weight"), h, intermediate);
+                double[] gate = proj(l, "mlp.gate_proj", h, intermediate);
+                double[] up = proj(l, "mlp.up_proj", h, intermediate);
                 for (int i = 0; i < intermediate; i++) {
                     gate[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
                 }
-                add(x[p], matVec(w(pre + "mlp.down_proj.weight"), gate, hidden));
+                add(x[p], proj(l, "mlp.down_proj", gate, hidden));
             }
         }
         float[][] logits = new float[t][];
@@ -148,6 +177,22 @@ final class ReferenceLlama {
             }
         }
         return logits;
+    }
+
+    /** Projection {@code module} of layer l applied to x, plus the adapter's s·B·(A·x) when it targets it. */
+    private double[] proj(int l, String module, double[] x, int rows) {
+        double[] y = matVec(w("model.layers." + l + "." + module + ".weight"), x, rows);
+        String key = "base_model.model.model.layers." + l + "." + module + ".lora_";
+        float[] a = lora.get(key + "A.weight");
+        if (a != null) {
+            int r = a.length / x.length;
+            double[] ax = matVec(a, x, r);
+            double[] bax = matVec(lora.get(key + "B.weight"), ax, rows);
+            for (int i = 0; i < rows; i++) {
+                y[i] += loraScale * bax[i];
+            }
+        }
+        return y;
     }
 
     private float[] w(String name) {
