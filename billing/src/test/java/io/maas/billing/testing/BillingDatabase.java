@@ -8,7 +8,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
+import java.util.List;
+
 import org.flywaydb.core.Flyway;
+
+import io.maas.billing.metering.UsageEvent;
+import io.maas.billing.usage.UsageLedgerWriter;
+import io.maas.billing.usage.UsageRecorder;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
@@ -48,6 +54,16 @@ public final class BillingDatabase implements AutoCloseable {
     public void execute(String sql) throws SQLException {
         try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement()) {
             s.execute(sql);
+        }
+    }
+
+    /** Delivers events as the consumer does (one transaction: store, rate, post) and commits. */
+    public UsageLedgerWriter.Outcome deliver(List<UsageEvent> events) throws SQLException {
+        try (Connection c = connect()) {
+            UsageLedgerWriter.Outcome outcome = UsageRecorder.recordOn(c,
+                    events.stream().map(e -> new UsageLedgerWriter.Delivered(e, null, null)).toList());
+            c.commit();
+            return outcome;
         }
     }
 
