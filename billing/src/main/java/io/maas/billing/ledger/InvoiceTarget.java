@@ -42,12 +42,17 @@ public final class InvoiceTarget {
                 + " months after " + period);
     }
 
+    /** The id of a tenant's invoice for a period, the same wherever it is created first. */
+    public static UUID invoiceId(String tenantId, BillingPeriod period) {
+        return UUID.nameUUIDFromBytes(("invoice:" + tenantId + ":" + period).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     /** Creates the tenant's draft invoice for {@code period} unless one exists. */
     public static void ensureDraft(Connection c, String tenantId, BillingPeriod period) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 insert into invoices (id, tenant_id, period_start, status) values (?, ?, ?, 'draft')
                 on conflict (tenant_id, period_start) do nothing""")) {
-            ps.setObject(1, UUID.nameUUIDFromBytes(("invoice:" + tenantId + ":" + period).getBytes()));
+            ps.setObject(1, invoiceId(tenantId, period));
             ps.setString(2, tenantId);
             ps.setDate(3, LedgerRepository.periodDate(period));
             ps.executeUpdate();
