@@ -1,8 +1,10 @@
 package io.maas.billing.invoice;
 
+import io.maas.billing.BillingException;
+
 /** An invoice action that the invoice's state does not allow (finalizing a draft of an open period, or twice). */
-public class InvoiceException extends RuntimeException {
+public class InvoiceException extends BillingException {
     public InvoiceException(String message) {
-        super(message);
+        super(Kind.CONFLICT, message, null);
     }
 }
