@@ -45,6 +45,8 @@ public class CompletionService {
     GenerationSlots slots;
     @Inject
     UsagePublisher publisher;
+    @Inject
+    HardLimitCheck hardLimit;
 
     private String source;
 
@@ -61,6 +63,7 @@ public class CompletionService {
             throw OpenAiException.invalidValue("Streaming is not supported by this server yet.", "stream");
         }
         LlamaEngine engine = models.find(modelId).orElseThrow(() -> OpenAiException.modelNotFound(modelId));
+        hardLimit.check(caller.tenantId());
         if (!publisher.isAccepting()) {
             // Serving now would produce usage that cannot be recorded durably: refuse instead of losing revenue.
             throw new OpenAiException(503, OpenAiException.SERVER,

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import io.maas.billing.budget.BudgetRepository;
 import io.maas.billing.metering.UsageData;
 import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.metering.UsageStatus;
@@ -100,6 +101,10 @@ public final class UsagePoster {
         }
         LedgerRepository.append(c, postings);
         recordUnrated(c, unrated, unratedTenants);
+        // Budget alerts of the tenants and months charged in this batch, in the same transaction.
+        for (TenantPeriod key : invoicePeriods.keySet()) {
+            BudgetRepository.raiseAlerts(c, key.tenantId(), key.period());
+        }
         return new Outcome(postings.size(), unrated.size(), uncharged);
     }
 
