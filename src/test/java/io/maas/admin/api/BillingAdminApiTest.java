@@ -125,6 +125,14 @@ class BillingAdminApiTest {
     }
 
     @Test
+    void theOpenApiDocumentDescribesTheBillingAdminApi() {
+        given().get("/q/openapi?format=json").then().statusCode(200)
+                .body("paths.keySet()", hasItem("/admin/billing/invoices/{tenant}/{period}/finalize"))
+                .body("paths.keySet()", hasItem("/admin/billing/reservations"))
+                .body("paths.keySet()", hasItem("/admin/billing/budgets/{tenant}"));
+    }
+
+    @Test
     void billingAdminEndpointsNeedAnApiKey() {
         for (String path : List.of("/admin/billing/prices", "/admin/billing/reservations", "/admin/billing/invoices",
                 "/admin/billing/provider-statements?period=2026-11", "/admin/billing/unrated")) {
