@@ -77,6 +77,17 @@ class BudgetAdminApiTest {
     }
 
     @Test
+    void aTenantKeyIsForbiddenFromTheBillingAdminApi() {
+        String key = tenantKey("bud-member");
+        for (String path : java.util.List.of("/admin/billing/prices", "/admin/billing/reservations",
+                "/admin/billing/invoices", "/admin/billing/budgets", "/admin/billing/budget-alerts",
+                "/admin/billing/provider-statements?period=2026-11", "/admin/billing/unrated")) {
+            given().header("Authorization", key).get(path).then().statusCode(403)
+                    .body("error.code", equalTo("insufficient_permissions"));
+        }
+    }
+
+    @Test
     void anInvalidBudgetIsRefused() {
         given().header("Authorization", ADMIN).contentType(ContentType.JSON)
                 .body("{\"monthly_budget_micros\":0}")
