@@ -63,6 +63,19 @@ public final class ReservationRepository {
         }
     }
 
+    /** Whether the tenant has a finalized invoice for {@code period} or a later one. */
+    public static boolean hasFinalizedInvoiceFrom(Connection c, String tenantId, BillingPeriod period) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select exists (select 1 from invoices where tenant_id = ?"
+                + " and period_start >= ? and status = 'finalized')")) {
+            ps.setString(1, tenantId);
+            ps.setDate(2, Date.valueOf(period.month().atDay(1)));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
     /** Sets the end of a reservation (its cancellation); locks the row. */
     public static void setEnd(Connection c, String id, Instant endsAt, Instant cancelledAt) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(

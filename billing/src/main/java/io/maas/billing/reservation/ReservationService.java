@@ -30,6 +30,13 @@ public class ReservationService {
     @Transactional
     public BurnDown create(Reservation reservation, Instant now) {
         return Jdbc.inTransaction(dataSource, c -> {
+            BillingPeriod first = BillingPeriod.containing(reservation.startsAt());
+            if (ReservationRepository.hasFinalizedInvoiceFrom(c, reservation.tenantId(), first)) {
+                // Its fee for that month could never be invoiced, and usage there is already billed.
+                throw new BillingException(BillingException.Kind.CONFLICT, "reservation " + reservation.id()
+                        + " would start in " + first + ", but " + reservation.tenantId()
+                        + " already has a finalized invoice for that month or later", "starts_at");
+            }
             ReservationRepository.insert(c, reservation);
             return burnDown(reservation, BillingPeriod.containing(now), Map.of());
         });

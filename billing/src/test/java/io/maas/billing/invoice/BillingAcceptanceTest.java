@@ -1,6 +1,7 @@
 package io.maas.billing.invoice;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -241,6 +242,12 @@ class BillingAcceptanceTest {
         // 1,000 prompt tokens × 120 µ = 120,000 µ = 12¢.
         assertEquals(12L, adjustment.amountMinor());
         assertInvoiceIsTheLedger(november);
+
+        try (Connection c = db.connect()) {
+            assertTrue(ReservationRepository.hasFinalizedInvoiceFrom(c, "acc-late", OCT),
+                    "a reservation may not start in October any more: its fee could not be invoiced");
+            assertFalse(ReservationRepository.hasFinalizedInvoiceFrom(c, "acc-late", NOV));
+        }
 
         SQLException refused = assertThrows(SQLException.class,
                 () -> db.execute("update invoices set total_minor = 0 where id = '" + october.id() + "'"));
