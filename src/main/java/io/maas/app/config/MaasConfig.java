@@ -37,6 +37,9 @@ public interface MaasConfig {
     /** Rate limits: the defaults for every caller, overridden per tenant. */
     Limits limits();
 
+    /** Billing as the gateway sees it: budgets and hard limits. */
+    Billing billing();
+
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
         /** Generate the demo model when the models folder holds no model. */
@@ -120,5 +123,16 @@ public interface MaasConfig {
         /** Group-commit window: spooled events are fsynced at most this long after being written. */
         @WithDefault("5ms")
         Duration spoolFsyncInterval();
+    }
+
+    /** Budget hard limits, checked by the gateway before each completion. */
+    interface Billing {
+        /** How long a tenant's "hard limit reached" answer is reused before the database is asked again. */
+        @WithDefault("5s")
+        Duration budgetCacheTtl();
+
+        /** Bound on tenants held in that cache; when full it is emptied and refilled on demand. */
+        @WithDefault("100000")
+        int budgetCacheMaxTenants();
     }
 }

@@ -11,6 +11,8 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import io.maas.billing.BillingException;
+import io.maas.billing.rating.RatingException;
 import io.maas.gateway.openai.OpenAiError;
 import io.maas.inference.ContextLengthExceededException;
 import io.maas.inference.ChatTemplateException;
@@ -29,6 +31,22 @@ public class ErrorMappers {
         Response.ResponseBuilder response = respond(e.status(), e.getMessage(), e.type(), e.param(), e.code());
         e.headers().forEach(response::header);
         return response.build();
+    }
+
+    /** Billing refusals: invalid input 400, unknown 404, conflicting state 409. */
+    @ServerExceptionMapper
+    public Response billing(BillingException e) {
+        return switch (e.kind()) {
+            case INVALID -> respond(400, e.getMessage(), OpenAiException.INVALID_REQUEST, e.param(), "invalid_value").build();
+            case NOT_FOUND -> respond(404, e.getMessage(), OpenAiException.INVALID_REQUEST, e.param(), "not_found").build();
+            case CONFLICT -> respond(409, e.getMessage(), OpenAiException.INVALID_REQUEST, e.param(), "conflict").build();
+        };
+    }
+
+    /** Rating inputs refused by the rating core (tiers, rates, ids, charge model names): 400. */
+    @ServerExceptionMapper
+    public Response rating(RatingException e) {
+        return respond(400, e.getMessage(), OpenAiException.INVALID_REQUEST, null, "invalid_value").build();
     }
 
     @ServerExceptionMapper

@@ -46,6 +46,8 @@ public class EmbeddingService {
     UsagePublisher publisher;
     @Inject
     GenerationService generation;
+    @Inject
+    HardLimitCheck hardLimit;
 
     public EmbeddingResponse embed(Caller caller, EmbeddingRequest request, TraceContext trace, String requestId) {
         String modelId = request.model();
@@ -60,6 +62,7 @@ public class EmbeddingService {
         if (request.dimensions() != null) {
             throw OpenAiException.invalidValue("'dimensions' is not supported by model '" + modelId + "'.", "dimensions");
         }
+        hardLimit.check(caller.tenantId());
         long charsEstimate = inputs.stream().mapToLong(String::length).sum();
         RateLimiter.Permit permit = rateLimiter.admit(caller, Math.max(1, charsEstimate / 2));
         UUID eventId = UUID.randomUUID();

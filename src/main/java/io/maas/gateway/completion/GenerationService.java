@@ -55,6 +55,8 @@ public class GenerationService {
     UsagePublisher publisher;
     @Inject
     RateLimiter rateLimiter;
+    @Inject
+    HardLimitCheck hardLimit;
 
     private String source;
 
@@ -140,6 +142,7 @@ public class GenerationService {
         } catch (InvalidGenerationParameterException e) {
             throw OpenAiException.invalidValue(e.getMessage(), e.param());
         }
+        hardLimit.check(caller.tenantId());
         if (!publisher.isAccepting()) {
             // Serving now would produce usage that cannot be recorded durably: refuse instead of losing revenue.
             throw new OpenAiException(503, OpenAiException.SERVER, "Usage metering is backed up; please retry shortly.",

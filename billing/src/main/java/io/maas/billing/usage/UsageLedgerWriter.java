@@ -63,6 +63,10 @@ public final class UsageLedgerWriter {
     public record Outcome(int inserted, int duplicates) {
     }
 
+    /** The outcome, and the events of the batch that were new (first occurrence, batch order): the ones to rate. */
+    public record Written(Outcome outcome, List<UsageEvent> fresh) {
+    }
+
     private record RollupKey(String tenantId, String baseModel, String adapter, String bucket) {
     }
 
@@ -76,8 +80,13 @@ public final class UsageLedgerWriter {
     }
 
     public static Outcome write(Connection connection, List<Delivered> batch) throws SQLException {
+        return writeReturningFresh(connection, batch).outcome();
+    }
+
+    /** As {@link #write}, also returning the events that were new. */
+    public static Written writeReturningFresh(Connection connection, List<Delivered> batch) throws SQLException {
         if (batch.isEmpty()) {
-            return new Outcome(0, 0);
+            return new Written(new Outcome(0, 0), List.of());
         }
         // First occurrence wins inside a batch too (a producer retry can put the same event twice in one poll).
         Map<UUID, Delivered> unique = new LinkedHashMap<>();
@@ -94,7 +103,7 @@ public final class UsageLedgerWriter {
         }
         upsertRollups(connection, fresh, true);
         upsertRollups(connection, fresh, false);
-        return new Outcome(inserted.size(), batch.size() - inserted.size());
+        return new Written(new Outcome(inserted.size(), batch.size() - inserted.size()), List.copyOf(fresh));
     }
 
     private static Set<UUID> insertEvents(Connection c, List<Delivered> rows) throws SQLException {
