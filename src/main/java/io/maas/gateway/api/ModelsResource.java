@@ -8,12 +8,14 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
+import io.maas.gateway.auth.Caller;
 import io.maas.gateway.auth.Roles;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.gateway.openai.ModelCard;
 import io.maas.gateway.openai.ModelList;
+import io.quarkus.security.identity.SecurityIdentity;
 
-/** {@code GET /v1/models} and {@code GET /v1/models/{id}}: the models this gateway serves. */
+/** {@code GET /v1/models} and {@code GET /v1/models/{id}}: the served models the caller's key may use. */
 @Path("/v1/models")
 @Produces(MediaType.APPLICATION_JSON)
 @RolesAllowed({ Roles.TENANT_MEMBER, Roles.TENANT_ADMIN, Roles.PLATFORM_ADMIN })
@@ -22,16 +24,20 @@ public class ModelsResource {
 
     @Inject
     ModelRegistry models;
+    @Inject
+    SecurityIdentity identity;
 
     @GET
     public ModelList list() {
-        return ModelList.of(models.modelIds().stream().map(this::card).toList());
+        Caller caller = Caller.of(identity);
+        return ModelList.of(models.modelIds().stream().filter(caller::mayUse).map(this::card).toList());
     }
 
     @GET
     @Path("{id}")
     public ModelCard get(@PathParam("id") String id) {
-        return models.find(id).map(engine -> card(engine.modelId()))
+        Caller caller = Caller.of(identity);
+        return models.find(id).filter(engine -> caller.mayUse(id)).map(engine -> card(engine.modelId()))
                 .orElseThrow(() -> OpenAiException.modelNotFound(id));
     }
 

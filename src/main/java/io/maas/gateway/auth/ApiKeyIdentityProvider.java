@@ -16,6 +16,8 @@ import io.smallrye.mutiny.Uni;
 public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthenticationRequest> {
     public static final String ATTR_TENANT_ID = "maas.tenant-id";
     public static final String ATTR_API_KEY_ID = "maas.api-key-id";
+    /** {@code Set<String>} of model ids the caller may use; absent or empty means every model. */
+    public static final String ATTR_ALLOWED_MODELS = "maas.allowed-models";
 
     @Inject
     ApiKeyService keys;
@@ -33,6 +35,7 @@ public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthentica
                         .addRoles(p.roles())
                         .addAttribute(ATTR_TENANT_ID, p.tenantId())
                         .addAttribute(ATTR_API_KEY_ID, p.keyId())
+                        .addAttribute(ATTR_ALLOWED_MODELS, p.allowedModels())
                         .build())
                 .orElseThrow(() -> new AuthenticationFailedException("invalid API key")));
     }

@@ -18,7 +18,7 @@ public class ApiKeyService {
     }
 
     /** What an authenticated key stands for. */
-    public record KeyPrincipal(UUID keyId, String tenantId, Set<String> roles) {
+    public record KeyPrincipal(UUID keyId, String tenantId, Set<String> roles, Set<String> allowedModels) {
     }
 
     @Transactional
@@ -53,7 +53,7 @@ public class ApiKeyService {
         if (key == null || !MessageDigest.isEqual(hash, key.keyHash) || key.revokedAt != null) {
             return Optional.empty();
         }
-        return Optional.of(new KeyPrincipal(key.id, key.tenantId, key.roleSet()));
+        return Optional.of(new KeyPrincipal(key.id, key.tenantId, key.roleSet(), key.allowedModelSet()));
     }
 
     @Transactional

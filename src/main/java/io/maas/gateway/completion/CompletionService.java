@@ -60,7 +60,9 @@ public class CompletionService {
         if (Boolean.TRUE.equals(request.stream())) {
             throw OpenAiException.invalidValue("Streaming is not supported by this server yet.", "stream");
         }
-        LlamaEngine engine = models.find(modelId).orElseThrow(() -> OpenAiException.modelNotFound(modelId));
+        // A key scoped to other models gets the same answer as for a model that does not exist, as OpenAI does.
+        LlamaEngine engine = models.find(modelId).filter(e -> caller.mayUse(modelId))
+                .orElseThrow(() -> OpenAiException.modelNotFound(modelId));
         if (!publisher.isAccepting()) {
             // Serving now would produce usage that cannot be recorded durably: refuse instead of losing revenue.
             throw new OpenAiException(503, OpenAiException.SERVER,
