@@ -30,6 +30,9 @@ public interface MaasConfig {
     /** The metering publisher. */
     Metering metering();
 
+    /** Authentication: the API-key cache and last-used recording. */
+    Auth auth();
+
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
         /** Generate the demo model when the models folder holds no model. */
@@ -92,5 +95,24 @@ public interface MaasConfig {
         /** Group-commit window: spooled events are fsynced at most this long after being written. */
         @WithDefault("5ms")
         Duration spoolFsyncInterval();
+    }
+
+    /** Authentication of API keys. */
+    interface Auth {
+        /** How long an authenticated key is cached: the bound on how long a revoked key keeps working. */
+        @WithDefault("5s")
+        Duration keyCacheTtl();
+
+        /** Most keys cached at once (and most last-used notes pending); beyond it keys are looked up each time. */
+        @WithDefault("10000")
+        int keyCacheMaxEntries();
+
+        /** A key's last-used time is noted at most once per this interval. */
+        @WithDefault("60s")
+        Duration lastUsedGranularity();
+
+        /** How often noted last-used times are written to the database, off the request path. */
+        @WithDefault("10s")
+        Duration lastUsedFlushInterval();
     }
 }

@@ -88,6 +88,7 @@ public class KeyManagementService {
             String[] scope = allowedModels(update.allowedModels());
             details.put("allowed_models", Map.of("from", List.of(key.allowedModels), "to", List.of(scope)));
             key.allowedModels = scope;
+            keys.invalidate(key.keyHash);
         }
         if (!details.isEmpty()) {
             audit.record(caller, "api_key.update", "api_key", key.id.toString(), key.tenantId, details);
@@ -101,6 +102,7 @@ public class KeyManagementService {
         ApiKeyEntity key = visibleKey(caller, keyId);
         if (key.revokedAt == null) {
             key.revokedAt = Instant.now();
+            keys.invalidate(key.keyHash);
             audit.record(caller, "api_key.revoke", "api_key", key.id.toString(), key.tenantId,
                     Map.of("name", key.name, "prefix", key.keyPrefix));
         }
