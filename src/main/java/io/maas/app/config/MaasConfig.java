@@ -114,5 +114,17 @@ public interface MaasConfig {
         /** How often noted last-used times are written to the database, off the request path. */
         @WithDefault("10s")
         Duration lastUsedFlushInterval();
+
+        /** Failed authentications a source IP may have per failure-window before it gets 429. */
+        @WithDefault("20")
+        int failureLimit();
+
+        /** The window over which failed authentications are counted per source. */
+        @WithDefault("1m")
+        Duration failureWindow();
+
+        /** Most sources tracked at once; beyond it new sources are not tracked (nor refused). */
+        @WithDefault("100000")
+        int failureSourcesMax();
     }
 }

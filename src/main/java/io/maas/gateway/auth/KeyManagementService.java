@@ -13,6 +13,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 
+import org.jboss.logging.Logger;
+
 import io.maas.admin.audit.AuditLog;
 import io.maas.gateway.api.OpenAiException;
 import io.quarkus.panache.common.Sort;
@@ -25,6 +27,7 @@ import io.quarkus.panache.common.Sort;
  */
 @ApplicationScoped
 public class KeyManagementService {
+    private static final Logger LOG = Logger.getLogger(KeyManagementService.class);
     static final int MAX_ALLOWED_MODELS = 100;
     static final int MODEL_ID_MAX_CHARS = 200;
     /** Roles a tenant admin may give a key of their tenant. */
@@ -57,6 +60,9 @@ public class KeyManagementService {
         details.put("roles", List.copyOf(cleanRoles));
         details.put("allowed_models", List.of(scope));
         audit.record(caller, "api_key.create", "api_key", created.key().id.toString(), tenant, details);
+        // Identified by id and visible prefix only: the secret never reaches a log.
+        LOG.infof("API key %s (%s...) created for tenant %s by %s", created.key().id, created.key().keyPrefix, tenant,
+                caller.principal());
         return created;
     }
 
@@ -105,6 +111,8 @@ public class KeyManagementService {
             keys.invalidate(key.keyHash);
             audit.record(caller, "api_key.revoke", "api_key", key.id.toString(), key.tenantId,
                     Map.of("name", key.name, "prefix", key.keyPrefix));
+            LOG.infof("API key %s (%s...) of tenant %s revoked by %s", key.id, key.keyPrefix, key.tenantId,
+                    caller.principal());
         }
         return key;
     }
