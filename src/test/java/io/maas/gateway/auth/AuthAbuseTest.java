@@ -57,6 +57,14 @@ class AuthAbuseTest {
     }
 
     @Test
+    void requestBodiesAndHeadersAreBounded() {
+        // quarkus.http.limits.max-body-size=1M, max-header-size=16K (application.properties)
+        String big = "{\"model\":\"demo-tiny\",\"prompt\":\"" + "a".repeat(1_100_000) + "\"}";
+        as(ADMIN_KEY).body(big).post("/v1/completions").then().statusCode(413);
+        as(ADMIN_KEY).header("X-Padding", "p".repeat(20_000)).get("/v1/models").then().statusCode(431);
+    }
+
+    @Test
     void createdSecretNeverAppearsInTheLogs() {
         Capture capture = new Capture();
         Logger root = Logger.getLogger("");
