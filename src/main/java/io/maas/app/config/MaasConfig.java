@@ -40,6 +40,9 @@ public interface MaasConfig {
     /** Billing as the gateway sees it: budgets and hard limits. */
     Billing billing();
 
+    /** Authentication: the API-key cache and last-used recording. */
+    Auth auth();
+
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
         /** Generate the demo model when the models folder holds no model. */
@@ -134,5 +137,36 @@ public interface MaasConfig {
         /** Bound on tenants held in that cache; when full it is emptied and refilled on demand. */
         @WithDefault("100000")
         int budgetCacheMaxTenants();
+    }
+
+    /** Authentication of API keys. */
+    interface Auth {
+        /** How long an authenticated key is cached: the bound on how long a revoked key keeps working. */
+        @WithDefault("5s")
+        Duration keyCacheTtl();
+
+        /** Most keys cached at once (and most last-used notes pending); beyond it keys are looked up each time. */
+        @WithDefault("10000")
+        int keyCacheMaxEntries();
+
+        /** A key's last-used time is noted at most once per this interval. */
+        @WithDefault("60s")
+        Duration lastUsedGranularity();
+
+        /** How often noted last-used times are written to the database, off the request path. */
+        @WithDefault("10s")
+        Duration lastUsedFlushInterval();
+
+        /** Failed authentications a source IP may have per failure-window before it gets 429. */
+        @WithDefault("20")
+        int failureLimit();
+
+        /** The window over which failed authentications are counted per source. */
+        @WithDefault("1m")
+        Duration failureWindow();
+
+        /** Most sources tracked at once; beyond it new sources are not tracked (nor refused). */
+        @WithDefault("100000")
+        int failureSourcesMax();
     }
 }

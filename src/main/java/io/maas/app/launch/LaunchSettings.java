@@ -21,7 +21,8 @@ public record LaunchSettings(
         Path dataDir,
         Optional<Integer> httpPort,
         Optional<ExternalDatabase> externalDatabase,
-        Optional<String> externalKafkaBootstrap) {
+        Optional<String> externalKafkaBootstrap,
+        Optional<String> oidcUrl) {
 
     public static final String ENV_DATA_DIR = "MAAS_DATA_DIR";
     public static final String ENV_HTTP_PORT = "MAAS_HTTP_PORT";
@@ -30,6 +31,7 @@ public record LaunchSettings(
     public static final String ENV_DB_PASSWORD = "MAAS_DB_PASSWORD";
     public static final String ENV_KAFKA_BOOTSTRAP = "MAAS_KAFKA_BOOTSTRAP";
     public static final String ENV_BOOTSTRAP_ADMIN_KEY = "MAAS_BOOTSTRAP_ADMIN_KEY";
+    public static final String ENV_OIDC_URL = "MAAS_OIDC_URL";
 
     public static final String PROP_DATA_DIR = "maas.data-dir";
     public static final String PROP_HTTP_PORT = "quarkus.http.port";
@@ -37,6 +39,8 @@ public record LaunchSettings(
     public static final String PROP_DB_USER = "quarkus.datasource.username";
     public static final String PROP_DB_PASSWORD = "quarkus.datasource.password";
     public static final String PROP_KAFKA_BOOTSTRAP = "kafka.bootstrap.servers";
+    public static final String PROP_OIDC_URL = "quarkus.oidc.auth-server-url";
+    public static final String PROP_OIDC_ENABLED = "quarkus.oidc.tenant-enabled";
 
     private static final Pattern HOST_PORT = Pattern.compile("^[A-Za-z0-9._\\-\\[\\]:]+:(\\d{1,5})$");
     private static final Pattern API_KEY = Pattern.compile("^sk-[A-Za-z0-9_\\-]{20,200}$");
@@ -70,7 +74,9 @@ public record LaunchSettings(
             throw new ConfigurationException(adminKey.key(),
                     "must be 'sk-' followed by 20 to 200 letters, digits, '-' or '_'");
         }
-        return new LaunchSettings(dir, httpPort, database, bootstrap);
+        Setting oidc = first(env, system, ENV_OIDC_URL, PROP_OIDC_URL, "QUARKUS_OIDC_AUTH_SERVER_URL");
+        Optional<String> oidcUrl = oidc == null ? Optional.empty() : Optional.of(oidcUrl(oidc));
+        return new LaunchSettings(dir, httpPort, database, bootstrap, oidcUrl);
     }
 
     /** System properties that hand these settings to Quarkus; embedded services add their own. */
@@ -84,6 +90,10 @@ public record LaunchSettings(
             db.password().ifPresent(p -> props.put(PROP_DB_PASSWORD, p));
         });
         externalKafkaBootstrap.ifPresent(b -> props.put(PROP_KAFKA_BOOTSTRAP, b));
+        oidcUrl.ifPresent(url -> {
+            props.put(PROP_OIDC_URL, url);
+            props.put(PROP_OIDC_ENABLED, "true");
+        });
         return props;
     }
 
@@ -128,6 +138,21 @@ public record LaunchSettings(
             throw new ConfigurationException(key, dir + " is not writable");
         }
         return dir;
+    }
+
+    /** The realm URL of the OIDC server, e.g. {@code https://sso.example.com/realms/maas}. */
+    private static String oidcUrl(Setting setting) {
+        try {
+            URI uri = new URI(setting.value());
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                throw new ConfigurationException(setting.key(),
+                        "must be an http(s) URL of the realm, e.g. https://sso.example.com/realms/maas");
+            }
+            String url = setting.value();
+            return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        } catch (URISyntaxException e) {
+            throw new ConfigurationException(setting.key(), "not a valid URL: " + e.getMessage());
+        }
     }
 
     private static int port(Setting setting) {

@@ -2,6 +2,7 @@ package io.maas.gateway.api;
 
 import java.util.UUID;
 
+import jakarta.inject.Inject;
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
@@ -13,6 +14,8 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import io.maas.billing.BillingException;
 import io.maas.billing.rating.RatingException;
+import io.maas.gateway.auth.AuthFailureLimiter;
+import io.maas.gateway.auth.AuthenticationRateLimitedException;
 import io.maas.gateway.openai.OpenAiError;
 import io.maas.inference.ContextLengthExceededException;
 import io.maas.inference.ChatTemplateException;
@@ -21,10 +24,14 @@ import io.maas.inference.InvalidGenerationParameterException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
+import io.vertx.core.http.HttpServerRequest;
 
 /** Every error leaves the server once, here, as an OpenAI error object; never as a stack trace. */
 public class ErrorMappers {
     private static final Logger LOG = Logger.getLogger(ErrorMappers.class);
+
+    @Inject
+    AuthFailureLimiter failures;
 
     @ServerExceptionMapper
     public Response openAi(OpenAiException e) {
@@ -50,7 +57,18 @@ public class ErrorMappers {
     }
 
     @ServerExceptionMapper
-    public Response authenticationFailed(AuthenticationFailedException e) {
+    public Response authenticationRateLimited(AuthenticationRateLimitedException e) {
+        return respond(429, "Too many failed authentication attempts from your address; retry after "
+                + e.retryAfterSeconds() + " s.", OpenAiException.RATE_LIMIT, null, "too_many_auth_failures")
+                .header("Retry-After", String.valueOf(e.retryAfterSeconds())).build();
+    }
+
+    @ServerExceptionMapper
+    public Response authenticationFailed(AuthenticationFailedException e, HttpServerRequest request) {
+        // Counted against the source: past maas.auth.failure-limit it gets 429 (AuthFailureLimiter).
+        if (request.remoteAddress() != null) {
+            failures.recordFailure(request.remoteAddress().hostAddress());
+        }
         return respond(401, "Incorrect API key provided. You can find your API keys in the console.",
                 OpenAiException.INVALID_REQUEST, null, "invalid_api_key")
                 .header("WWW-Authenticate", "Bearer").build();

@@ -11,13 +11,15 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
+import io.maas.gateway.auth.Caller;
 import io.maas.gateway.auth.Roles;
 import io.maas.gateway.inference.EmbeddingRegistry;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.gateway.openai.ModelCard;
 import io.maas.gateway.openai.ModelList;
+import io.quarkus.security.identity.SecurityIdentity;
 
-/** {@code GET /v1/models} and {@code GET /v1/models/{id}}: the models this gateway serves. */
+/** {@code GET /v1/models} and {@code GET /v1/models/{id}}: the served models the caller's key may use. */
 @Path("/v1/models")
 @Produces(MediaType.APPLICATION_JSON)
 @RolesAllowed({ Roles.TENANT_MEMBER, Roles.TENANT_ADMIN, Roles.PLATFORM_ADMIN })
@@ -28,19 +30,26 @@ public class ModelsResource {
     ModelRegistry models;
     @Inject
     EmbeddingRegistry embeddings;
+    @Inject
+    SecurityIdentity identity;
 
     @GET
     public ModelList list() {
-        List<ModelCard> cards = new ArrayList<>(models.modelIds().stream().map(this::card).toList());
-        embeddings.modelIds().forEach(id -> cards.add(new ModelCard(id, "model", 0, OWNER, null)));
+        Caller caller = Caller.of(identity);
+        List<ModelCard> cards = new ArrayList<>(models.modelIds().stream().filter(caller::mayUse).map(this::card).toList());
+        embeddings.modelIds().stream().filter(caller::mayUse)
+                .forEach(id -> cards.add(new ModelCard(id, "model", 0, OWNER, null)));
         return ModelList.of(cards);
     }
 
     @GET
     @Path("{id}")
     public ModelCard get(@PathParam("id") String id) {
-        return models.find(id).map(engine -> card(engine.modelId()))
-                .or(() -> embeddings.find(id).map(m -> new ModelCard(m.id(), "model", 0, OWNER, null)))
+        Caller caller = Caller.of(identity);
+        // A model the caller's key may not use answers as if it did not exist, as OpenAI does.
+        return models.find(id).filter(engine -> caller.mayUse(id)).map(engine -> card(engine.modelId()))
+                .or(() -> embeddings.find(id).filter(m -> caller.mayUse(id))
+                        .map(m -> new ModelCard(m.id(), "model", 0, OWNER, null)))
                 .orElseThrow(() -> OpenAiException.modelNotFound(id));
     }
 

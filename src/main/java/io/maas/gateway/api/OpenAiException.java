@@ -7,6 +7,7 @@ public class OpenAiException extends RuntimeException {
     public static final String INVALID_REQUEST = "invalid_request_error";
     public static final String AUTHENTICATION = "authentication_error";
     public static final String PERMISSION = "permission_error";
+    public static final String RATE_LIMIT = "rate_limit_error";
     public static final String SERVER = "server_error";
 
     private final int status;

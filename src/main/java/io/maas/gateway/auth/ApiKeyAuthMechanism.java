@@ -3,6 +3,7 @@ package io.maas.gateway.auth;
 import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -16,19 +17,40 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * Reads {@code Authorization: Bearer sk-...}. Other bearer tokens are left to other mechanisms (OIDC),
- * so API keys and Keycloak tokens can be used side by side.
+ * so API keys and Keycloak tokens can be used side by side. Runs first, so a source over its
+ * failed-authentication limit is refused (429) before any key lookup or token validation.
  */
 @ApplicationScoped
 public class ApiKeyAuthMechanism implements HttpAuthenticationMechanism {
     private static final String BEARER = "bearer ";
 
+    @Inject
+    AuthFailureLimiter failures;
+
     @Override
     public Uni<SecurityIdentity> authenticate(RoutingContext context, IdentityProviderManager identityProviderManager) {
+        if (context.request().getHeader(HttpHeaderNames.AUTHORIZATION) != null) {
+            long retryAfter = failures.retryAfterSeconds(sourceOf(context));
+            if (retryAfter > 0) {
+                return Uni.createFrom().failure(new AuthenticationRateLimitedException(retryAfter));
+            }
+        }
         String secret = bearerApiKey(context);
         if (secret == null) {
             return Uni.createFrom().optional(java.util.Optional.empty());
         }
         return identityProviderManager.authenticate(new ApiKeyAuthenticationRequest(secret));
+    }
+
+    /** The client address failures are counted against (X-Forwarded-For only when proxy forwarding is on). */
+    public static String sourceOf(RoutingContext context) {
+        var address = context.request().remoteAddress();
+        return address == null ? null : address.hostAddress();
+    }
+
+    @Override
+    public int getPriority() {
+        return DEFAULT_PRIORITY + 100;
     }
 
     static String bearerApiKey(RoutingContext context) {

@@ -11,6 +11,9 @@ import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 
 /** A stored API key: only its SHA-256 hash and a short visible prefix, never the key itself. */
@@ -34,9 +37,17 @@ public class ApiKeyEntity extends PanacheEntityBase {
     public Instant revokedAt;
     @Column(name = "last_used_at")
     public Instant lastUsedAt;
+    /** Model ids this key may use; empty means every model. */
+    @JdbcTypeCode(SqlTypes.ARRAY)
+    @Column(name = "allowed_models")
+    public String[] allowedModels = new String[0];
 
     public Set<String> roleSet() {
         return Arrays.stream(roles.split(",")).map(String::trim).filter(r -> !r.isEmpty()).collect(Collectors.toSet());
+    }
+
+    public Set<String> allowedModelSet() {
+        return allowedModels == null ? Set.of() : Set.of(allowedModels);
     }
 
     public static ApiKeyEntity findByHash(byte[] hash) {

@@ -16,9 +16,13 @@ import io.smallrye.mutiny.Uni;
 public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthenticationRequest> {
     public static final String ATTR_TENANT_ID = "maas.tenant-id";
     public static final String ATTR_API_KEY_ID = "maas.api-key-id";
+    /** {@code Set<String>} of model ids the caller may use; absent or empty means every model. */
+    public static final String ATTR_ALLOWED_MODELS = "maas.allowed-models";
 
     @Inject
     ApiKeyService keys;
+    @Inject
+    LastUsedRecorder lastUsed;
 
     @Override
     public Class<ApiKeyAuthenticationRequest> getRequestType() {
@@ -27,13 +31,23 @@ public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthentica
 
     @Override
     public Uni<SecurityIdentity> authenticate(ApiKeyAuthenticationRequest request, AuthenticationRequestContext context) {
-        return context.runBlocking(() -> keys.authenticate(request.secret())
-                .map(p -> (SecurityIdentity) QuarkusSecurityIdentity.builder()
-                        .setPrincipal(new QuarkusPrincipal("key:" + p.keyId()))
-                        .addRoles(p.roles())
-                        .addAttribute(ATTR_TENANT_ID, p.tenantId())
-                        .addAttribute(ATTR_API_KEY_ID, p.keyId())
-                        .build())
+        // Cache hit: answered on the calling thread, no database and no hop to a worker thread.
+        var cached = keys.cached(request.secret());
+        if (cached.isPresent()) {
+            return Uni.createFrom().item(identity(cached.get()));
+        }
+        return context.runBlocking(() -> keys.authenticate(request.secret()).map(this::identity)
                 .orElseThrow(() -> new AuthenticationFailedException("invalid API key")));
+    }
+
+    private SecurityIdentity identity(ApiKeyService.KeyPrincipal p) {
+        lastUsed.touch(p.keyId());
+        return QuarkusSecurityIdentity.builder()
+                .setPrincipal(new QuarkusPrincipal("key:" + p.keyId()))
+                .addRoles(p.roles())
+                .addAttribute(ATTR_TENANT_ID, p.tenantId())
+                .addAttribute(ATTR_API_KEY_ID, p.keyId())
+                .addAttribute(ATTR_ALLOWED_MODELS, p.allowedModels())
+                .build();
     }
 }

@@ -6,19 +6,40 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.transaction.Status;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.TransactionSynchronizationRegistry;
 import jakarta.transaction.Transactional;
 
-/** Creates and checks API keys; the only place that sees a secret, and only long enough to hash it. */
+import io.maas.app.config.MaasConfig;
+
+/**
+ * Creates and checks API keys; the only place that sees a secret, and only long enough to hash it.
+ * Authenticated keys are cached for {@code maas.auth.key-cache-ttl} (see {@link KeyCache}).
+ */
 @ApplicationScoped
 public class ApiKeyService {
+    @Inject
+    MaasConfig config;
+    @Inject
+    TransactionSynchronizationRegistry transactions;
+
+    private KeyCache cache;
+
+    @PostConstruct
+    void init() {
+        cache = new KeyCache(config.auth().keyCacheTtl(), config.auth().keyCacheMaxEntries(), System::nanoTime);
+    }
 
     /** A key just created: the secret is returned this once and never stored. */
     public record CreatedKey(String secret, ApiKeyEntity key) {
     }
 
     /** What an authenticated key stands for. */
-    public record KeyPrincipal(UUID keyId, String tenantId, Set<String> roles) {
+    public record KeyPrincipal(UUID keyId, String tenantId, Set<String> roles, Set<String> allowedModels) {
     }
 
     @Transactional
@@ -41,19 +62,54 @@ public class ApiKeyService {
         return new CreatedKey(secret, key);
     }
 
-    /** The principal of an active key with this secret, if any. */
+    /** The principal of this secret if it is in the cache: no database, safe on the event loop. */
+    public Optional<KeyPrincipal> cached(String secret) {
+        if (!ApiKeySecrets.looksLikeKey(secret)) {
+            return Optional.empty();
+        }
+        // Looked up by the SHA-256 of the secret: comparing digests reveals nothing usable about a secret.
+        return cache.get(ApiKeySecrets.hash(secret));
+    }
+
+    /** The principal of an active key with this secret, if any (from the cache, else the database). */
     @Transactional
     public Optional<KeyPrincipal> authenticate(String secret) {
         if (!ApiKeySecrets.looksLikeKey(secret)) {
             return Optional.empty();
         }
         byte[] hash = ApiKeySecrets.hash(secret);
+        Optional<KeyPrincipal> hit = cache.get(hash);
+        if (hit.isPresent()) {
+            return hit;
+        }
         ApiKeyEntity key = ApiKeyEntity.findByHash(hash);
         // The lookup is by hash; compare again in constant time so equality is never decided byte by byte.
         if (key == null || !MessageDigest.isEqual(hash, key.keyHash) || key.revokedAt != null) {
             return Optional.empty();
         }
-        return Optional.of(new KeyPrincipal(key.id, key.tenantId, key.roleSet()));
+        KeyPrincipal principal = new KeyPrincipal(key.id, key.tenantId, key.roleSet(), key.allowedModelSet());
+        cache.put(hash, principal);
+        return Optional.of(principal);
+    }
+
+    /**
+     * Drops a key from this gateway's cache now and again when the current transaction ends, so a request
+     * racing the change cannot put the old state back. Other gateways see the change within the TTL.
+     */
+    public void invalidate(byte[] hash) {
+        cache.invalidate(hash);
+        if (transactions.getTransactionStatus() == Status.STATUS_ACTIVE) {
+            transactions.registerInterposedSynchronization(new Synchronization() {
+                @Override
+                public void beforeCompletion() {
+                }
+
+                @Override
+                public void afterCompletion(int status) {
+                    cache.invalidate(hash);
+                }
+            });
+        }
     }
 
     @Transactional

@@ -40,7 +40,7 @@ public class ChatCompletionService {
     }
 
     public Prepared prepare(Caller caller, ChatCompletionRequest request, TraceContext trace, String requestId) {
-        LlamaEngine engine = generation.resolve(request.model());
+        LlamaEngine engine = generation.resolve(caller, request.model());
         List<ChatMessage> messages = messages(request.messages());
         String prompt;
         try {

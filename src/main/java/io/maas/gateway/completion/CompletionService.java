@@ -37,7 +37,7 @@ public class CompletionService {
     }
 
     public Prepared prepare(Caller caller, CompletionRequest request, TraceContext trace, String requestId) {
-        LlamaEngine engine = generation.resolve(request.model());
+        LlamaEngine engine = generation.resolve(caller, request.model());
         String prompt = prompt(request.prompt());
         Integer logprobs = request.logprobs();
         if (logprobs != null && (logprobs < 0 || logprobs > MAX_LOGPROBS)) {

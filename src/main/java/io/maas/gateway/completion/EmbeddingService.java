@@ -54,7 +54,8 @@ public class EmbeddingService {
         if (modelId == null || modelId.isBlank()) {
             throw OpenAiException.invalidRequest("You must provide a model parameter.", "model");
         }
-        EmbeddingModel model = embeddings.find(modelId).orElseThrow(() -> generators.find(modelId).isPresent()
+        EmbeddingModel model = embeddings.find(modelId).filter(m -> caller.mayUse(modelId))
+                .orElseThrow(() -> generators.find(modelId).isPresent() && caller.mayUse(modelId)
                 ? OpenAiException.invalidValue("The model '" + modelId + "' does not support embeddings.", "model")
                 : OpenAiException.modelNotFound(modelId));
         List<String> inputs = inputs(request.input());

@@ -88,11 +88,13 @@ public class GenerationService {
         return source;
     }
 
-    public LlamaEngine resolve(String model) {
+    /** The model, if it exists and the caller's key may use it; otherwise 404 as OpenAI answers for both. */
+    public LlamaEngine resolve(Caller caller, String model) {
         if (model == null || model.isBlank()) {
             throw OpenAiException.invalidRequest("You must provide a model parameter.", "model");
         }
-        return models.find(model).orElseThrow(() -> OpenAiException.modelNotFound(model));
+        return models.find(model).filter(e -> caller.mayUse(model))
+                .orElseThrow(() -> OpenAiException.modelNotFound(model));
     }
 
     /** Validates everything before any work starts, so a bad request is a 4xx and never a half-sent stream. */

@@ -95,4 +95,21 @@ class LaunchSettingsTest {
                 () -> resolve(Map.of("MAAS_DATA_DIR", dir.toString(), "MAAS_BOOTSTRAP_ADMIN_KEY", "password")));
         assertEquals("MAAS_BOOTSTRAP_ADMIN_KEY", e.key());
     }
+
+    @Test
+    void oidcIsOffUnlessAnOidcUrlIsSet() {
+        assertFalse(resolve(Map.of("MAAS_DATA_DIR", dir.toString())).quarkusProperties()
+                .containsKey("quarkus.oidc.tenant-enabled"));
+        LaunchSettings settings = resolve(Map.of("MAAS_DATA_DIR", dir.toString(),
+                "MAAS_OIDC_URL", "https://sso.example.com/realms/maas/"));
+        assertEquals("https://sso.example.com/realms/maas", settings.quarkusProperties().get("quarkus.oidc.auth-server-url"));
+        assertEquals("true", settings.quarkusProperties().get("quarkus.oidc.tenant-enabled"));
+    }
+
+    @Test
+    void aMalformedOidcUrlIsRefused() {
+        var e = assertThrows(ConfigurationException.class,
+                () -> resolve(Map.of("MAAS_DATA_DIR", dir.toString(), "MAAS_OIDC_URL", "sso.example.com")));
+        assertEquals("MAAS_OIDC_URL", e.key());
+    }
 }

@@ -1,0 +1,184 @@
+package io.maas.gateway.api;
+
+import static io.maas.testing.Api.ADMIN_KEY;
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PATCH;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+
+import org.junit.jupiter.api.Test;
+
+import io.maas.testing.Api;
+import io.maas.testing.EmbeddedServicesResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.specification.RequestSpecification;
+
+/**
+ * Every endpoint × every kind of caller, with the status each must get. The endpoint list is read from the
+ * compiled JAX-RS resources, so an endpoint added without a rule here fails the build, and a rule for an
+ * endpoint that no longer exists does too. Objects acted on belong to tenant A; "wrong tenant" is tenant
+ * B's admin reaching for them (404: other tenants' objects are not discoverable).
+ */
+@QuarkusTest
+@QuarkusTestResource(value = EmbeddedServicesResource.class, restrictToAnnotatedClass = false)
+class AuthorizationMatrixTest {
+    /** The callers, in the order expected statuses are written. */
+    enum Who { ANONYMOUS, TENANT_MEMBER, PROVIDER, TENANT_ADMIN, PLATFORM_ADMIN, WRONG_TENANT }
+
+    private static final String COMPLETION = "{\"model\":\"demo-tiny\",\"prompt\":\"hi\",\"max_tokens\":1}";
+
+    /** Tenant A, its callers' keys, and tenant B's admin. */
+    static String tenantA;
+    static final Map<Who, String> SECRETS = new EnumMap<>(Who.class);
+
+    /** How to call one endpoint, and what each caller must get. */
+    record Rule(String endpoint, Function<String, RequestSpecification> prepare, Function<Void, String> path,
+            int[] expected) {
+    }
+
+    private static void callers() {
+        tenantA = Api.newTenant("matrix-a");
+        String tenantB = Api.newTenant("matrix-b");
+        SECRETS.put(Who.TENANT_MEMBER, Api.newKey(tenantA, "tenant-member"));
+        SECRETS.put(Who.PROVIDER, Api.newKey(tenantA, "provider"));
+        SECRETS.put(Who.TENANT_ADMIN, Api.newKey(tenantA, "tenant-admin"));
+        SECRETS.put(Who.PLATFORM_ADMIN, ADMIN_KEY);
+        SECRETS.put(Who.WRONG_TENANT, Api.newKey(tenantB, "tenant-admin"));
+    }
+
+    private static String keyOfA() {
+        return Api.keyId(tenantA, Api.newKey(tenantA, "tenant-member"));
+    }
+
+    private static Rule rule(String endpoint, String path, String body, String expected) {
+        return rule(endpoint, v -> path, body, expected);
+    }
+
+    private static Rule rule(String endpoint, Function<Void, String> path, String body, String expected) {
+        int[] statuses = Stream.of(expected.trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
+        if (statuses.length != Who.values().length) {
+            throw new IllegalArgumentException(endpoint + ": one status per caller " + List.of(Who.values()));
+        }
+        return new Rule(endpoint, secret -> {
+            RequestSpecification spec = given().contentType(ContentType.JSON);
+            if (secret != null) {
+                spec = spec.header("Authorization", "Bearer " + secret);
+            }
+            return body == null ? spec : spec.body(body);
+        }, path, statuses);
+    }
+
+    /** The declared rules:            anonymous member provider tenant-admin platform-admin wrong-tenant */
+    private static List<Rule> rules() {
+        String keyBody = "{\"name\":\"matrix\",\"tenant_id\":\"" + tenantA + "\"}";
+        return List.of(
+                rule("POST /v1/completions", "/v1/completions", COMPLETION, "401 200 403 200 200 200"),
+                rule("GET /v1/models", "/v1/models", null, "401 200 403 200 200 200"),
+                rule("GET /v1/models/{id}", "/v1/models/demo-tiny", null, "401 200 403 200 200 200"),
+                rule("GET /v1/me", "/v1/me", null, "401 200 200 200 200 200"),
+                rule("POST /v1/keys", "/v1/keys", keyBody, "401 403 403 201 201 404"),
+                rule("GET /v1/keys", "/v1/keys?tenant_id=" + tenantA, null, "401 403 403 200 200 404"),
+                rule("GET /v1/keys/{id}", v -> "/v1/keys/" + keyOfA(), null, "401 403 403 200 200 404"),
+                rule("PATCH /v1/keys/{id}", v -> "/v1/keys/" + keyOfA(), "{\"name\":\"renamed\"}",
+                        "401 403 403 200 200 404"),
+                rule("DELETE /v1/keys/{id}", v -> "/v1/keys/" + keyOfA(), null, "401 403 403 200 200 404"),
+                rule("GET /admin/tenants", "/admin/tenants", null, "401 403 403 403 200 403"),
+                rule("GET /admin/tenants/{id}", "/admin/tenants/" + tenantA, null, "401 403 403 403 200 403"),
+                rule("POST /admin/tenants", "/admin/tenants",
+                        null, "401 403 403 403 201 403"),
+                rule("GET /admin/audit", "/admin/audit", null, "401 403 403 403 200 403"),
+                rule("GET /admin/usage", "/admin/usage", null, "401 403 403 403 200 403"));
+    }
+
+    @Test
+    void everyEndpointHasARuleAndEveryCallerGetsItsStatus() throws IOException {
+        callers();
+        List<Rule> rules = rules();
+        Map<String, Rule> byEndpoint = new LinkedHashMap<>();
+        rules.forEach(r -> byEndpoint.put(r.endpoint(), r));
+        TreeSet<String> endpoints = endpoints();
+        List<String> problems = new ArrayList<>();
+        for (String endpoint : endpoints) {
+            if (!byEndpoint.containsKey(endpoint)) {
+                problems.add("no authorization rule for " + endpoint + ": add one to " + getClass().getSimpleName());
+            }
+        }
+        for (String endpoint : byEndpoint.keySet()) {
+            if (!endpoints.contains(endpoint)) {
+                problems.add("rule for an endpoint that does not exist: " + endpoint);
+            }
+        }
+        for (Rule rule : rules) {
+            String method = rule.endpoint().substring(0, rule.endpoint().indexOf(' '));
+            for (Who who : Who.values()) {
+                RequestSpecification spec = rule.prepare().apply(SECRETS.get(who));
+                if ("POST /admin/tenants".equals(rule.endpoint())) {
+                    spec = spec.body("{\"id\":\"m-" + UUID.randomUUID().toString().substring(0, 8)
+                            + "\",\"name\":\"matrix\"}");
+                }
+                int status = spec.request(method, rule.path().apply(null)).statusCode();
+                int expected = rule.expected()[who.ordinal()];
+                if (status != expected) {
+                    problems.add(rule.endpoint() + " as " + who + ": expected " + expected + ", got " + status);
+                }
+            }
+        }
+        assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+
+    /** "METHOD /path/{param}" for every resource method of every JAX-RS resource class of the application. */
+    static TreeSet<String> endpoints() throws IOException {
+        Path classes = Path.of("target", "classes");
+        TreeSet<String> endpoints = new TreeSet<>();
+        try (Stream<Path> files = Files.walk(classes)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
+                String name = classes.relativize(file).toString().replace('/', '.').replaceAll("\\.class$", "");
+                Class<?> type;
+                try {
+                    type = Class.forName(name, false, Thread.currentThread().getContextClassLoader());
+                } catch (ClassNotFoundException | LinkageError e) {
+                    continue;
+                }
+                jakarta.ws.rs.Path base = type.getAnnotation(jakarta.ws.rs.Path.class);
+                if (base == null) {
+                    continue;
+                }
+                for (Method m : type.getDeclaredMethods()) {
+                    String verb = m.isAnnotationPresent(GET.class) ? "GET"
+                            : m.isAnnotationPresent(POST.class) ? "POST"
+                            : m.isAnnotationPresent(PUT.class) ? "PUT"
+                            : m.isAnnotationPresent(PATCH.class) ? "PATCH"
+                            : m.isAnnotationPresent(DELETE.class) ? "DELETE" : null;
+                    if (verb == null) {
+                        continue;
+                    }
+                    jakarta.ws.rs.Path sub = m.getAnnotation(jakarta.ws.rs.Path.class);
+                    String path = ("/" + base.value() + (sub == null ? "" : "/" + sub.value())).replaceAll("/+", "/");
+                    endpoints.add(verb + " " + (path.length() > 1 && path.endsWith("/")
+                            ? path.substring(0, path.length() - 1) : path));
+                }
+            }
+        }
+        return endpoints;
+    }
+}
