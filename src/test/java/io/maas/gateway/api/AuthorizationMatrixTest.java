@@ -107,7 +107,40 @@ class AuthorizationMatrixTest {
                 rule("POST /admin/tenants", "/admin/tenants",
                         null, "401 403 403 403 201 403"),
                 rule("GET /admin/audit", "/admin/audit", null, "401 403 403 403 200 403"),
-                rule("GET /admin/usage", "/admin/usage", null, "401 403 403 403 200 403"));
+                rule("GET /admin/usage", "/admin/usage", null, "401 403 403 403 200 403"),
+                rule("POST /v1/chat/completions", "/v1/chat/completions",
+                        "{\"model\":\"demo-tiny\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                        "401 200 403 200 200 200"),
+                rule("POST /v1/embeddings", "/v1/embeddings",
+                        "{\"model\":\"" + EmbeddedServicesResource.EMBEDDING_MODEL + "\",\"input\":\"hi\"}",
+                        "401 200 403 200 200 200"),
+                // Billing administration: platform admins only. Bodies are left empty where the admin's call
+                // would change prices or reservations: the admin then gets the validation error, everyone else 403.
+                rule("GET /admin/billing/prices", "/admin/billing/prices", null, "401 403 403 403 200 403"),
+                rule("POST /admin/billing/prices", "/admin/billing/prices", "{}", "401 403 403 403 400 403"),
+                rule("GET /admin/billing/unrated", "/admin/billing/unrated", null, "401 403 403 403 200 403"),
+                rule("GET /admin/billing/reservations", "/admin/billing/reservations", null, "401 403 403 403 200 403"),
+                rule("POST /admin/billing/reservations", "/admin/billing/reservations", "{}",
+                        "401 403 403 403 400 403"),
+                rule("POST /admin/billing/reservations/{id}/cancel",
+                        "/admin/billing/reservations/00000000-0000-0000-0000-000000000000/cancel", "{}",
+                        "401 403 403 403 404 403"),
+                rule("GET /admin/billing/invoices", "/admin/billing/invoices", null, "401 403 403 403 200 403"),
+                rule("GET /admin/billing/invoices/{tenant}/{period}", v -> "/admin/billing/invoices/" + tenantA + "/2026-11",
+                        null, "401 403 403 403 200 403"),
+                rule("GET /admin/billing/invoices/{tenant}/{period}.csv",
+                        v -> "/admin/billing/invoices/" + tenantA + "/2026-11.csv", null, "401 403 403 403 200 403"),
+                rule("POST /admin/billing/invoices/{tenant}/{period}/finalize",
+                        v -> "/admin/billing/invoices/" + tenantA + "/2099-01/finalize", null, "401 403 403 403 409 403"),
+                rule("POST /admin/billing/invoices/finalize-due", "/admin/billing/invoices/finalize-due", null,
+                        "401 403 403 403 200 403"),
+                rule("GET /admin/billing/provider-statements", "/admin/billing/provider-statements?period=2026-11", null,
+                        "401 403 403 403 200 403"),
+                rule("GET /admin/billing/budgets", "/admin/billing/budgets", null, "401 403 403 403 200 403"),
+                rule("PUT /admin/billing/budgets/{tenant}", v -> "/admin/billing/budgets/" + tenantA, "{}",
+                        "401 403 403 403 400 403"),
+                rule("GET /admin/billing/budget-alerts", "/admin/billing/budget-alerts", null,
+                        "401 403 403 403 200 403"));
     }
 
     @Test
