@@ -22,6 +22,9 @@ public interface MaasConfig {
     /** Folder scanned for model directories; defaults to {@code <data-dir>/models}. */
     Optional<Path> modelsDir();
 
+    /** Folder scanned for PEFT LoRA adapters (id = folder name); defaults to {@code <data-dir>/adapters}. */
+    Optional<Path> adaptersDir();
+
     /** Folder scanned for embedding models ({@code model.onnx} + {@code tokenizer.json}); defaults to {@code <data-dir>/embeddings}. */
     Optional<Path> embeddingsDir();
 

@@ -13,6 +13,7 @@ import jakarta.ws.rs.core.MediaType;
 
 import io.maas.gateway.auth.Caller;
 import io.maas.gateway.auth.Roles;
+import io.maas.gateway.inference.AdapterRegistry;
 import io.maas.gateway.inference.EmbeddingRegistry;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.gateway.openai.ModelCard;
@@ -31,12 +32,16 @@ public class ModelsResource {
     @Inject
     EmbeddingRegistry embeddings;
     @Inject
+    AdapterRegistry adapters;
+    @Inject
     SecurityIdentity identity;
 
     @GET
     public ModelList list() {
         Caller caller = Caller.of(identity);
         List<ModelCard> cards = new ArrayList<>(models.modelIds().stream().filter(caller::mayUse).map(this::card).toList());
+        adapters.all().stream().filter(a -> caller.mayUse(a.id()))
+                .forEach(a -> cards.add(new ModelCard(a.id(), "model", 0, a.provider(), a.baseModel())));
         embeddings.modelIds().stream().filter(caller::mayUse)
                 .forEach(id -> cards.add(new ModelCard(id, "model", 0, OWNER, null)));
         return ModelList.of(cards);
@@ -48,6 +53,8 @@ public class ModelsResource {
         Caller caller = Caller.of(identity);
         // A model the caller's key may not use answers as if it did not exist, as OpenAI does.
         return models.find(id).filter(engine -> caller.mayUse(id)).map(engine -> card(engine.modelId()))
+                .or(() -> adapters.find(id).filter(a -> caller.mayUse(id))
+                        .map(a -> new ModelCard(a.id(), "model", 0, a.provider(), a.baseModel())))
                 .or(() -> embeddings.find(id).filter(m -> caller.mayUse(id))
                         .map(m -> new ModelCard(m.id(), "model", 0, OWNER, null)))
                 .orElseThrow(() -> OpenAiException.modelNotFound(id));

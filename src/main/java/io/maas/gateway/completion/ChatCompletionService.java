@@ -40,7 +40,8 @@ public class ChatCompletionService {
     }
 
     public Prepared prepare(Caller caller, ChatCompletionRequest request, TraceContext trace, String requestId) {
-        LlamaEngine engine = generation.resolve(caller, request.model());
+        GenerationService.Target target = generation.resolve(caller, request.model());
+        LlamaEngine engine = target.engine();
         List<ChatMessage> messages = messages(request.messages());
         String prompt;
         try {
@@ -54,7 +55,7 @@ public class ChatCompletionService {
         if (topLogprobs > 0 && !logprobs) {
             throw OpenAiException.invalidValue("'top_logprobs' needs 'logprobs' set to true.", "top_logprobs");
         }
-        GenerationService.Job job = generation.prepare(caller, engine, prompt, maxTokens,
+        GenerationService.Job job = generation.prepare(caller, target, prompt, maxTokens,
                 new GenerationService.Sampling(request.temperature(), request.topP(), request.seed(), request.stop(),
                         request.presencePenalty(), request.frequencyPenalty(), logprobs, topLogprobs, request.n()),
                 trace, requestId);

@@ -37,7 +37,8 @@ public class CompletionService {
     }
 
     public Prepared prepare(Caller caller, CompletionRequest request, TraceContext trace, String requestId) {
-        LlamaEngine engine = generation.resolve(caller, request.model());
+        GenerationService.Target target = generation.resolve(caller, request.model());
+        LlamaEngine engine = target.engine();
         String prompt = prompt(request.prompt());
         Integer logprobs = request.logprobs();
         if (logprobs != null && (logprobs < 0 || logprobs > MAX_LOGPROBS)) {
@@ -45,7 +46,7 @@ public class CompletionService {
         }
         Integer maxTokens = request.maxTokens() == null ? Integer.valueOf(config.inference().defaultMaxTokens())
                 : request.maxTokens();
-        GenerationService.Job job = generation.prepare(caller, engine, prompt, maxTokens,
+        GenerationService.Job job = generation.prepare(caller, target, prompt, maxTokens,
                 new GenerationService.Sampling(request.temperature(), request.topP(), request.seed(), request.stop(),
                         request.presencePenalty(), request.frequencyPenalty(), logprobs != null,
                         logprobs == null ? 0 : logprobs, request.n()),

@@ -23,6 +23,7 @@ import io.maas.billing.metering.UsageStatus;
 import io.maas.gateway.admission.RateLimiter;
 import io.maas.gateway.api.OpenAiException;
 import io.maas.gateway.auth.Caller;
+import io.maas.gateway.inference.AdapterRegistry;
 import io.maas.gateway.inference.GenerationExecutor;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.gateway.metering.TraceContext;
@@ -57,6 +58,8 @@ public class GenerationService {
     RateLimiter rateLimiter;
     @Inject
     HardLimitCheck hardLimit;
+    @Inject
+    AdapterRegistry adapters;
 
     private String source;
 
@@ -66,8 +69,17 @@ public class GenerationService {
     }
 
     /** A validated request, ready to run: its id is the usage event's id and the response's. */
-    public record Job(UUID eventId, Instant created, Caller caller, String modelId, LlamaEngine engine,
-            GenerationRequest request, int choices, TraceContext trace, String requestId, RateLimiter.Permit permit) {
+    public record Job(UUID eventId, Instant created, Caller caller, Target target, GenerationRequest request,
+            int choices, TraceContext trace, String requestId, RateLimiter.Permit permit) {
+
+        public LlamaEngine engine() {
+            return target.engine();
+        }
+
+        /** The model as the caller named it, echoed in responses. */
+        public String modelId() {
+            return target.requested();
+        }
 
         public long createdEpochSecond() {
             return created.getEpochSecond();
@@ -88,18 +100,45 @@ public class GenerationService {
         return source;
     }
 
-    /** The model, if it exists and the caller's key may use it; otherwise 404 as OpenAI answers for both. */
-    public LlamaEngine resolve(Caller caller, String model) {
+    /** What a request's {@code model} names: a base model, and maybe one of its adapters. */
+    public record Target(String requested, String baseModel, LlamaEngine engine, AdapterRegistry.AdapterEntry adapter) {
+    }
+
+    /**
+     * Resolves {@code model} = a base model id, an adapter id, or {@code base:adapter}. A model that does not exist
+     * and one the caller's key may not use both answer 404, as OpenAI does.
+     */
+    public Target resolve(Caller caller, String model) {
         if (model == null || model.isBlank()) {
             throw OpenAiException.invalidRequest("You must provide a model parameter.", "model");
         }
-        return models.find(model).filter(e -> caller.mayUse(model))
-                .orElseThrow(() -> OpenAiException.modelNotFound(model));
+        String base = model;
+        String adapterId = null;
+        int colon = model.indexOf(':');
+        if (colon > 0) {
+            base = model.substring(0, colon);
+            adapterId = model.substring(colon + 1);
+        } else if (models.find(model).isEmpty() && adapters.find(model).isPresent()) {
+            adapterId = model;
+            base = adapters.find(model).get().baseModel();
+        }
+        String baseId = base;
+        LlamaEngine engine = models.find(baseId).orElseThrow(() -> OpenAiException.modelNotFound(model));
+        AdapterRegistry.AdapterEntry adapter = null;
+        if (adapterId != null) {
+            adapter = adapters.find(adapterId).filter(a -> a.baseModel().equals(baseId))
+                    .orElseThrow(() -> OpenAiException.modelNotFound(model));
+        }
+        if (!caller.mayUse(model) && !caller.mayUse(adapterId != null ? adapterId : baseId)) {
+            throw OpenAiException.modelNotFound(model);
+        }
+        return new Target(model, baseId, engine, adapter);
     }
 
     /** Validates everything before any work starts, so a bad request is a 4xx and never a half-sent stream. */
-    public Job prepare(Caller caller, LlamaEngine engine, String prompt, Integer maxTokens, Sampling sampling,
+    public Job prepare(Caller caller, Target target, String prompt, Integer maxTokens, Sampling sampling,
             TraceContext trace, String requestId) {
+        LlamaEngine engine = target.engine();
         int choices = sampling.n() == null ? 1 : sampling.n();
         if (choices < 1 || choices > MAX_CHOICES) {
             throw OpenAiException.invalidValue("'n' must be between 1 and " + MAX_CHOICES + ".", "n");
@@ -138,6 +177,9 @@ public class GenerationService {
                 builder.optTopLogprobs(sampling.topLogprobs());
             }
         }
+        if (target.adapter() != null) {
+            builder.optAdapter(target.adapter().id());
+        }
         GenerationRequest request;
         try {
             request = builder.build();
@@ -152,8 +194,7 @@ public class GenerationService {
         }
         // Last, after everything that can refuse the request: an admitted request holds a permit until it ends.
         RateLimiter.Permit permit = rateLimiter.admit(caller, promptTokens + (long) max * choices);
-        return new Job(UUID.randomUUID(), Instant.now(), caller, engine.modelId(), engine, request, choices, trace,
-                requestId, permit);
+        return new Job(UUID.randomUUID(), Instant.now(), caller, target, request, choices, trace, requestId, permit);
     }
 
     /**
@@ -176,8 +217,11 @@ public class GenerationService {
         try {
             engineThreads.call(() -> {
                 for (int i = 0; i < job.choices(); i++) {
-                    GenerationResult result = job.engine().generate(requestForChoice(job.request(), i),
-                            listenerForChoice.apply(i));
+                    GenerationRequest request = requestForChoice(job.request(), i);
+                    GenerationListener listener = listenerForChoice.apply(i);
+                    AdapterRegistry.AdapterEntry adapter = job.target().adapter();
+                    GenerationResult result = adapter == null ? job.engine().generate(request, listener)
+                            : adapters.withAdapter(job.engine(), adapter, () -> job.engine().generate(request, listener));
                     results.add(result);
                     if (result.finishReason() == FinishReason.CANCELLED) {
                         break;
@@ -217,8 +261,10 @@ public class GenerationService {
     private void publish(Job job, int promptTokens, int completionTokens, UsageStatus status, String finishReason,
             Long ttftMs, long startedNanos) {
         long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
+        AdapterRegistry.AdapterEntry adapter = job.target().adapter();
         publisher.publish(UsageEvent.of(job.eventId(), source, job.created(), job.trace().traceparent(),
-                job.requestId(), new UsageData(job.caller().tenantId(), job.caller().apiKeyId(), job.modelId(), null, null, promptTokens,
+                job.requestId(), new UsageData(job.caller().tenantId(), job.caller().apiKeyId(), job.target().baseModel(),
+                        adapter == null ? null : adapter.id(), adapter == null ? null : adapter.provider(), promptTokens,
                         completionTokens, status, finishReason, ttftMs, durationMs, job.trace().traceId())));
     }
 
