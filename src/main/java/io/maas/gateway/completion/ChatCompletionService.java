@@ -23,7 +23,6 @@ import io.maas.inference.engine.ChatMessage;
 import io.maas.inference.engine.GenerationListener;
 import io.maas.inference.engine.GenerationResult;
 import io.maas.inference.engine.LlamaEngine;
-import io.maas.inference.engine.TokenLogprob;
 
 /** Serves {@code /v1/chat/completions}: messages rendered through the model's chat template, whole or streamed. */
 @ApplicationScoped
@@ -68,55 +67,27 @@ public class ChatCompletionService {
         GenerationService.Job job = prepared.job();
         List<GenerationResult> results = generation.run(job, i -> GenerationListener.NONE);
         List<ChatCompletionResponse.Choice> choices = new ArrayList<>(results.size());
-        int completionTokens = 0;
         for (int i = 0; i < results.size(); i++) {
             GenerationResult r = results.get(i);
-            completionTokens += r.completionTokens();
             choices.add(new ChatCompletionResponse.Choice(i, new ChatCompletionResponse.Message(ASSISTANT, r.text(), null),
                     prepared.logprobs() ? ChatLogprobs.of(r.logprobs()) : null, r.finishReason().wireName()));
         }
         return new ChatCompletionResponse(id(job), ChatCompletionResponse.OBJECT, job.createdEpochSecond(), job.modelId(),
-                choices, Usage.of(results.get(0).promptTokens(), completionTokens), null);
+                choices, GenerationService.usage(results), null);
     }
 
     /** Streams deltas: the role first, then content as it is generated, then each choice's finish reason. */
     public void stream(Prepared prepared, SseStream sse) {
         GenerationService.Job job = prepared.job();
         String id = id(job);
-        List<GenerationResult> results;
-        try {
-            results = generation.run(job, choice -> {
-                sse.send(chunk(id, job, new ChatCompletionChunk.Choice(choice,
-                        new ChatCompletionChunk.Delta(ASSISTANT, ""), null, null), null));
-                return new GenerationListener() {
-                    @Override
-                    public void onDelta(String text, List<TokenLogprob> logprobs) {
-                        sse.send(chunk(id, job, new ChatCompletionChunk.Choice(choice,
-                                new ChatCompletionChunk.Delta(null, text),
-                                prepared.logprobs() ? ChatLogprobs.of(logprobs) : null, null), null));
-                    }
-
-                    @Override
-                    public boolean isCancelled() {
-                        return sse.clientGone();
-                    }
-                };
-            });
-        } catch (OpenAiException e) {
-            sse.sendError(e);
-            sse.done();
-            return;
-        }
-        int completionTokens = 0;
-        for (int i = 0; i < results.size(); i++) {
-            completionTokens += results.get(i).completionTokens();
-            sse.send(chunk(id, job, new ChatCompletionChunk.Choice(i, new ChatCompletionChunk.Delta(null, null), null,
-                    results.get(i).finishReason().wireName()), null));
-        }
-        if (prepared.includeUsage()) {
-            sse.send(chunk(id, job, null, Usage.of(results.get(0).promptTokens(), completionTokens)));
-        }
-        sse.done();
+        generation.stream(job, sse, prepared.includeUsage(), choice -> {
+            sse.send(chunk(id, job, new ChatCompletionChunk.Choice(choice, new ChatCompletionChunk.Delta(ASSISTANT, ""),
+                    null, null), null));
+            return GenerationService.streaming(sse, (text, logprobs) -> sse.send(chunk(id, job,
+                    new ChatCompletionChunk.Choice(choice, new ChatCompletionChunk.Delta(null, text),
+                            prepared.logprobs() ? ChatLogprobs.of(logprobs) : null, null), null)));
+        }, (choice, finish) -> chunk(id, job, new ChatCompletionChunk.Choice(choice, new ChatCompletionChunk.Delta(null, null),
+                null, finish), null), usage -> chunk(id, job, null, usage));
     }
 
     private static ChatCompletionChunk chunk(String id, GenerationService.Job job, ChatCompletionChunk.Choice choice,

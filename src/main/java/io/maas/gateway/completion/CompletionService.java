@@ -60,15 +60,13 @@ public class CompletionService {
         GenerationService.Job job = prepared.job();
         List<GenerationResult> results = generation.run(job, i -> GenerationListener.NONE);
         List<CompletionResponse.Choice> choices = new ArrayList<>(results.size());
-        int completionTokens = 0;
         for (int i = 0; i < results.size(); i++) {
             GenerationResult r = results.get(i);
-            completionTokens += r.completionTokens();
             choices.add(new CompletionResponse.Choice(r.text(), i,
                     prepared.logprobs() ? CompletionLogprobs.of(r.logprobs(), 0) : null, r.finishReason().wireName()));
         }
         return new CompletionResponse(id(job), CompletionResponse.OBJECT, job.createdEpochSecond(), job.modelId(), choices,
-                Usage.of(results.get(0).promptTokens(), completionTokens));
+                GenerationService.usage(results));
     }
 
     /** Streams text chunks as they are generated; a client that goes away cancels at the next step. */
@@ -76,36 +74,12 @@ public class CompletionService {
         GenerationService.Job job = prepared.job();
         String id = id(job);
         int[] offsets = new int[job.choices()];
-        List<GenerationResult> results;
-        try {
-            results = generation.run(job, choice -> new GenerationListener() {
-                @Override
-                public void onDelta(String text, List<io.maas.inference.engine.TokenLogprob> logprobs) {
-                    CompletionLogprobs lp = prepared.logprobs() ? CompletionLogprobs.of(logprobs, offsets[choice]) : null;
-                    offsets[choice] += text.length();
-                    sse.send(chunk(id, job, new CompletionResponse.Choice(text, choice, lp, null), null));
-                }
-
-                @Override
-                public boolean isCancelled() {
-                    return sse.clientGone();
-                }
-            });
-        } catch (OpenAiException e) {
-            sse.sendError(e);
-            sse.done();
-            return;
-        }
-        int completionTokens = 0;
-        for (int i = 0; i < results.size(); i++) {
-            completionTokens += results.get(i).completionTokens();
-            sse.send(chunk(id, job, new CompletionResponse.Choice("", i, null, results.get(i).finishReason().wireName()),
-                    null));
-        }
-        if (prepared.includeUsage()) {
-            sse.send(chunk(id, job, null, Usage.of(results.get(0).promptTokens(), completionTokens)));
-        }
-        sse.done();
+        generation.stream(job, sse, prepared.includeUsage(), choice -> GenerationService.streaming(sse, (text, logprobs) -> {
+            CompletionLogprobs lp = prepared.logprobs() ? CompletionLogprobs.of(logprobs, offsets[choice]) : null;
+            offsets[choice] += text.length();
+            sse.send(chunk(id, job, new CompletionResponse.Choice(text, choice, lp, null), null));
+        }), (choice, finish) -> chunk(id, job, new CompletionResponse.Choice("", choice, null, finish), null),
+                usage -> chunk(id, job, null, usage));
     }
 
     private static CompletionResponse chunk(String id, GenerationService.Job job, CompletionResponse.Choice choice,

@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 
 import jakarta.annotation.PostConstruct;
@@ -22,12 +25,14 @@ import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.metering.UsageStatus;
 import io.maas.gateway.admission.RateLimiter;
 import io.maas.gateway.api.OpenAiException;
+import io.maas.gateway.api.SseStream;
 import io.maas.gateway.auth.Caller;
 import io.maas.gateway.inference.AdapterRegistry;
 import io.maas.gateway.inference.GenerationExecutor;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.gateway.metering.TraceContext;
 import io.maas.gateway.metering.UsagePublisher;
+import io.maas.gateway.openai.Usage;
 import io.maas.inference.ContextLengthExceededException;
 import io.maas.inference.InferenceException;
 import io.maas.inference.InvalidGenerationParameterException;
@@ -36,6 +41,7 @@ import io.maas.inference.engine.GenerationListener;
 import io.maas.inference.engine.GenerationRequest;
 import io.maas.inference.engine.GenerationResult;
 import io.maas.inference.engine.LlamaEngine;
+import io.maas.inference.engine.TokenLogprob;
 
 /**
  * What completions and chat completions share: model resolution, OpenAI parameter validation, generation in a
@@ -242,6 +248,50 @@ public class GenerationService {
                 cancelled ? UsageStatus.CANCELLED : UsageStatus.COMPLETED, first.finishReason().wireName(),
                 first.timeToFirstTokenMs() < 0 ? null : first.timeToFirstTokenMs(), startedNanos);
         return results;
+    }
+
+    /**
+     * Runs a streamed job: text goes out through each choice's listener as it is generated; then one finishing
+     * event per choice, the usage event if asked for, and {@code [DONE]}. An error after the stream started
+     * travels as an error event (the status line is already sent).
+     */
+    public void stream(Job job, SseStream sse, boolean includeUsage, IntFunction<GenerationListener> listenerForChoice,
+            BiFunction<Integer, String, Object> finishEvent, Function<Usage, Object> usageEvent) {
+        List<GenerationResult> results;
+        try {
+            results = run(job, listenerForChoice);
+        } catch (OpenAiException e) {
+            sse.sendError(e);
+            sse.done();
+            return;
+        }
+        for (int i = 0; i < results.size(); i++) {
+            sse.send(finishEvent.apply(i, results.get(i).finishReason().wireName()));
+        }
+        if (includeUsage) {
+            sse.send(usageEvent.apply(usage(results)));
+        }
+        sse.done();
+    }
+
+    /** A listener that sends each delta and cancels generation once the client has gone. */
+    public static GenerationListener streaming(SseStream sse, BiConsumer<String, List<TokenLogprob>> onDelta) {
+        return new GenerationListener() {
+            @Override
+            public void onDelta(String text, List<TokenLogprob> logprobs) {
+                onDelta.accept(text, logprobs);
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return sse.clientGone();
+            }
+        };
+    }
+
+    /** The request's usage: the prompt once, completion tokens summed over the choices. */
+    public static Usage usage(List<GenerationResult> results) {
+        return Usage.of(results.get(0).promptTokens(), completionTokens(results));
     }
 
     /** Choice i of a seeded request uses seed + i, so n choices differ and each is reproducible. */
