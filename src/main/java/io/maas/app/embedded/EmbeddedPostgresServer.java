@@ -48,6 +48,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                 .setCleanDataDirectory(false)
                 .setPort(FreePorts.find())
                 .setPGStartupWait(Duration.ofSeconds(60))
+                // zonky's own hook would stop the server in parallel with the application's shutdown; the
+                // launcher stops it after the application instead (see Main).
+                .setRegisterShutdownHook(false)
                 .setServerConfig("listen_addresses", "127.0.0.1")
                 .setServerConfig("unix_socket_directories", socketDir.toString())
                 // zonky defaults to off; acknowledged commits must survive a crash.
