@@ -4,11 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.maas.inference.ModelFormatException;
 import io.maas.inference.model.HalfFloats;
 import io.maas.inference.model.ModelConfig;
@@ -16,10 +12,8 @@ import io.maas.inference.model.SafetensorsFile;
 import io.maas.inference.model.TensorDType;
 import io.maas.inference.model.TensorInfo;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,10 +42,6 @@ public final class LoraAdapter implements AutoCloseable {
 
     private static final Pattern KEY = Pattern.compile(
             "base_model\\.model\\.model\\.layers\\.(0|[1-9][0-9]{0,5})\\.(self_attn|mlp)\\.([a-z_]+)\\.lora_([AB])\\.weight");
-    private static final JsonMapper STRICT_JSON = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
 
     private final Path directory;
     private final ModelConfig base;
@@ -309,7 +299,7 @@ public final class LoraAdapter implements AutoCloseable {
         }
 
         static AdapterConfig read(Path path) {
-            JsonNode c = readJson(path);
+            JsonNode c = ModelConfig.readJsonObject(path, MAX_CONFIG_BYTES);
             String where = path.toString();
             JsonNode peftType = c.get("peft_type");
             if (peftType != null && !peftType.isNull() && !"LORA".equals(peftType.asText())) {
@@ -378,25 +368,6 @@ public final class LoraAdapter implements AutoCloseable {
                 throw new ModelFormatException(where + ": " + field + " must be true or false, was " + n);
             }
             return n.asBoolean();
-        }
-
-        private static JsonNode readJson(Path path) {
-            try {
-                if (Files.size(path) > MAX_CONFIG_BYTES) {
-                    throw new ModelFormatException(path + ": larger than " + MAX_CONFIG_BYTES + " bytes");
-                }
-                JsonNode node = STRICT_JSON.readTree(path.toFile());
-                if (node == null || !node.isObject()) {
-                    throw new ModelFormatException(path + ": not a JSON object");
-                }
-                return node;
-            } catch (NoSuchFileException e) {
-                throw new ModelFormatException(path + ": file not found");
-            } catch (JacksonException e) {
-                throw new ModelFormatException(path + ": invalid JSON: " + e.getOriginalMessage(), e);
-            } catch (IOException e) {
-                throw new ModelFormatException(path + ": cannot read: " + e.getMessage(), e);
-            }
         }
     }
 }

@@ -107,9 +107,14 @@ public record ModelConfig(int hiddenSize, int numLayers, int numHeads, int numKv
     }
 
     static JsonNode readJsonObject(Path path) {
+        return readJsonObject(path, MAX_JSON_FILE_BYTES);
+    }
+
+    /** A bounded, strictly parsed JSON object file of a model or adapter folder; any fault names the file. */
+    public static JsonNode readJsonObject(Path path, long maxBytes) {
         try {
-            if (Files.size(path) > MAX_JSON_FILE_BYTES) {
-                throw new ModelFormatException(path + ": larger than " + MAX_JSON_FILE_BYTES + " bytes");
+            if (Files.size(path) > maxBytes) {
+                throw new ModelFormatException(path + ": larger than " + maxBytes + " bytes");
             }
             JsonNode node = STRICT_JSON.readTree(path.toFile());
             if (node == null || !node.isObject()) {
