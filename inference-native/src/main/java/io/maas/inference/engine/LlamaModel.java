@@ -13,6 +13,7 @@ import io.maas.inference.lora.LoraTarget;
 import io.maas.inference.model.Checkpoint;
 import io.maas.inference.model.HalfFloats;
 import io.maas.inference.model.ModelConfig;
+import io.maas.inference.model.RopeScaling;
 import io.maas.inference.model.TensorDType;
 import io.maas.inference.model.TensorInfo;
 
@@ -56,22 +57,28 @@ public final class LlamaModel implements AutoCloseable {
      * batched matmul over the blocks spreads the matrix-vector product over all cores (MKL runs a plain GEMV on
      * one core). Both are views of the same memory.
      */
-    private record Projection(NDArray weight, NDArray blocks, long outFeatures) {
+    private record Projection(NDArray weight, NDArray blocks, long outFeatures, NDArray bias) {
 
         static Projection of(NDArray weight) {
+            return of(weight, null);
+        }
+
+        /** With an optional bias [out] (Qwen2's q/k/v). */
+        static Projection of(NDArray weight, NDArray bias) {
             long out = weight.getShape().get(0);
             long in = weight.getShape().get(1);
             NDArray blocks = GEMV_BLOCKS > 1 && out % GEMV_BLOCKS == 0
                     ? weight.reshape(GEMV_BLOCKS, out / GEMV_BLOCKS, in).transpose(0, 2, 1) : null;
-            return new Projection(weight, blocks, out);
+            return new Projection(weight, blocks, out, bias);
         }
 
-        /** x [T, in] times weightᵀ: [T, out], in x's manager. */
+        /** x [T, in] times weightᵀ plus the bias: [T, out], in x's manager. */
         NDArray apply(NDArray x) {
             if (blocks != null && x.getShape().get(0) == 1) {
-                return x.matMul(blocks).reshape(1, outFeatures);
+                NDArray y = x.matMul(blocks).reshape(1, outFeatures);
+                return bias == null ? y : y.add(bias);
             }
-            return linear(x, weight);
+            return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
         }
     }
 
@@ -86,17 +93,22 @@ public final class LlamaModel implements AutoCloseable {
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
             layers[i] = new Layer(weight(checkpoint, p + "input_layernorm.weight"),
-                    Projection.of(weight(checkpoint, p + "self_attn.q_proj.weight")),
-                    Projection.of(weight(checkpoint, p + "self_attn.k_proj.weight")),
-                    Projection.of(weight(checkpoint, p + "self_attn.v_proj.weight")),
-                    Projection.of(weight(checkpoint, p + "self_attn.o_proj.weight")),
+                    Projection.of(weight(checkpoint, p + "self_attn.q_proj.weight"),
+                            config.qkvBias() ? weight(checkpoint, p + "self_attn.q_proj.bias") : null),
+                    Projection.of(weight(checkpoint, p + "self_attn.k_proj.weight"),
+                            config.qkvBias() ? weight(checkpoint, p + "self_attn.k_proj.bias") : null),
+                    Projection.of(weight(checkpoint, p + "self_attn.v_proj.weight"),
+                            config.qkvBias() ? weight(checkpoint, p + "self_attn.v_proj.bias") : null),
+                    Projection.of(weight(checkpoint, p + "self_attn.o_proj.weight"),
+                            config.oBias() ? weight(checkpoint, p + "self_attn.o_proj.bias") : null),
                     weight(checkpoint, p + "post_attention_layernorm.weight"),
                     Projection.of(weight(checkpoint, p + "mlp.gate_proj.weight")),
                     Projection.of(weight(checkpoint, p + "mlp.up_proj.weight")),
                     Projection.of(weight(checkpoint, p + "mlp.down_proj.weight")));
         }
         int headDim = config.headDim();
-        NDArray[] rope = ropeTables(manager, config.maxPositionEmbeddings(), headDim, config.ropeTheta());
+        NDArray[] rope = ropeTables(manager, config.maxPositionEmbeddings(), headDim,
+                RopeScaling.inverseFrequencies(headDim, config.ropeTheta(), config.ropeScaling()));
         this.cosTable = rope[0];
         this.sinTable = rope[1];
         this.rotateHalf = rotateHalfMatrix(manager, headDim);
@@ -341,13 +353,13 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** cos/sin of position × inverse frequency, [maxPositions, headDim], computed in double and rounded once. */
-    private static NDArray[] ropeTables(NDManager manager, int maxPositions, int headDim, double theta) {
+    private static NDArray[] ropeTables(NDManager manager, int maxPositions, int headDim, double[] inverseFrequency) {
         int half = headDim / 2;
         float[] cos = new float[maxPositions * headDim];
         float[] sin = new float[maxPositions * headDim];
         for (int p = 0; p < maxPositions; p++) {
             for (int i = 0; i < half; i++) {
-                double angle = p / Math.pow(theta, (2.0 * i) / headDim);
+                double angle = p * inverseFrequency[i];
                 float c = (float) Math.cos(angle);
                 float s = (float) Math.sin(angle);
                 cos[p * headDim + i] = c;
