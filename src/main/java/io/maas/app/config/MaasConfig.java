@@ -46,6 +46,9 @@ public interface MaasConfig {
     /** Authentication: the API-key cache and last-used recording. */
     Auth auth();
 
+    /** Continuous batching of generations per base model. */
+    Scheduler scheduler();
+
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
         /** Generate the demo model when the models folder holds no model. */
@@ -171,5 +174,24 @@ public interface MaasConfig {
         /** Most sources tracked at once; beyond it new sources are not tracked (nor refused). */
         @WithDefault("100000")
         int failureSourcesMax();
+    }
+
+    /** The engine's continuous-batching scheduler (one per base model, one thread driving all its steps). */
+    interface Scheduler {
+        /** Generate through the scheduler; false runs each request on its own engine thread (no batching). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Sequences decoded together in one forward step. */
+        @WithDefault("16")
+        int maxBatchSize();
+
+        /** KV cache positions (prompt + max_tokens per sequence) the running batch may reserve. */
+        @WithDefault("65536")
+        long maxTokensInFlight();
+
+        /** Requests waiting for a place in the batch; beyond it a request gets 503 engine_overloaded at once. */
+        @WithDefault("256")
+        int maxQueueLength();
     }
 }
