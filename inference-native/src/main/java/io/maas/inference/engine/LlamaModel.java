@@ -281,13 +281,19 @@ public final class LlamaModel implements AutoCloseable {
         NDArray k = rope(projectRows(w.kProj(), h, adapters, runs, index, LoraTarget.K_PROJ)
                 .reshape(b, kvHeads, headDim), cos, sin);
         NDArray v = projectRows(w.vProj(), h, adapters, runs, index, LoraTarget.V_PROJ).reshape(b, kvHeads, headDim);
+        // One query row per sequence: no transposes needed, and the score scale applied once for all rows.
+        NDArray scaledQ = q.mul(attentionScale);
+        int group = heads / kvHeads;
         NDList rows = new NDList(b);
         for (int i = 0; i < b; i++) {
             NDIndex row = new NDIndex("{}:{}", i, i + 1);
             KvCache cache = caches[i];
             cache.write(index, k.get(row), v.get(row));
             int length = cache.lengthTokens() + 1;
-            rows.add(attention(q.get(row), cache.keys(index, scope, length), cache.values(index, scope, length), null));
+            NDArray scores = scaledQ.get(row).reshape(kvHeads, group, headDim)
+                    .matMul(cache.keys(index, scope, length).transpose(1, 2, 0));
+            rows.add(scores.softmax(2).matMul(cache.values(index, scope, length).transpose(1, 0, 2))
+                    .reshape(1, (long) heads * headDim));
         }
         NDArray attended = b == 1 ? rows.get(0) : NDArrays.concat(rows, 0);
         NDArray x2 = x.add(projectRows(w.oProj(), attended, adapters, runs, index, LoraTarget.O_PROJ));

@@ -262,24 +262,27 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private void retireFinished() {
-        boolean changed = false;
+        List<Running> done = new ArrayList<>();
         for (Iterator<Running> it = running.iterator(); it.hasNext(); ) {
             Running r = it.next();
-            Sequence s = r.sequence();
-            if (!s.finished()) {
-                continue;
+            if (r.sequence().finished()) {
+                it.remove();
+                done.add(r);
+                tokensInFlight -= r.sequence().reservedTokens();
             }
-            it.remove();
-            changed = true;
-            tokensInFlight -= s.reservedTokens();
+        }
+        if (done.isEmpty()) {
+            return;
+        }
+        // Counts first: whoever wakes on a future sees the batch without that request.
+        runningCount = running.size();
+        for (Running r : done) {
+            Sequence s = r.sequence();
             if (s.failure() != null) {
                 r.future().completeExceptionally(s.failure());
             } else {
                 r.future().complete(s.result());
             }
-        }
-        if (changed) {
-            runningCount = running.size();
         }
     }
 
