@@ -32,6 +32,7 @@ class NativeMemorySoak {
     private static final long TOLERANCE_BYTES = 64L << 20;
     private static final int SEQUENTIAL = Integer.getInteger("inference.soak.sequential", 5000);
     private static final int CONCURRENT = Integer.getInteger("inference.soak.concurrent", 1000);
+    private static final int WARM_UP = Integer.getInteger("inference.soak.warmup", 300);
 
     @TempDir
     Path root;
@@ -46,7 +47,7 @@ class NativeMemorySoak {
         try (LlamaEngine engine = LlamaEngine.load(model);
              BatchScheduler scheduler = new BatchScheduler(engine, new SchedulerConfig(16, 1 << 20, CONCURRENT))) {
             engine.loadAdapter("a", adapter);
-            for (int i = 0; i < 300; i++) { // warm-up: allocator pools, JIT, PyTorch thread team
+            for (int i = 0; i < WARM_UP; i++) { // warm-up: allocator pools, JIT, PyTorch thread team
                 scheduler.generate(request(i), listener(i));
             }
             System.gc();
@@ -56,7 +57,7 @@ class NativeMemorySoak {
             long t0 = System.nanoTime();
             for (int i = 0; i < SEQUENTIAL; i++) {
                 scheduler.generate(request(i), listener(i));
-                if ((i + 1) % 1000 == 0) {
+                if ((i + 1) % Math.max(1, SEQUENTIAL / 5) == 0) {
                     long r = rss();
                     peak = Math.max(peak, r);
                     System.out.printf("sequential %5d: RSS %d MB%n", i + 1, r >> 20);
