@@ -347,6 +347,17 @@ class KustomizationsTest {
         assertEquals("maas", podLabels(devGateway).get("app.kubernetes.io/part-of"), "labels reach pod templates");
     }
 
+    @Test
+    void theRendererRefusesWhatItDoesNotImplementAndPatchesThatMiss(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws IOException {
+        Files.writeString(dir.resolve("kustomization.yaml"), "resources: [cm.yaml]\nconfigMapGenerator: []\n");
+        Files.writeString(dir.resolve("cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Kustomize.build(dir));
+        Files.writeString(dir.resolve("kustomization.yaml"), "resources: [cm.yaml]\npatches:\n"
+                + "  - target: {kind: ConfigMap, name: b}\n    patch: '[{op: replace, path: /data, value: {}}]'\n");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Kustomize.build(dir));
+    }
+
     private static Map<String, Object> find(List<Map<String, Object>> objects, String kind, String name) {
         return objects.stream().filter(o -> kind.equals(kind(o)) && name.equals(name(o))).findFirst().orElseThrow();
     }

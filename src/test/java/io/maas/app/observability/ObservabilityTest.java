@@ -93,9 +93,10 @@ class ObservabilityTest {
             String after = scrape();
             assertTrue(sample(after, "maas_tokens_total", Map.of("model", "demo-tiny", "kind", "completion"))
                     >= completionTokens + generated + 1, "completion tokens counted");
-            assertEquals(requests + 2, sample(after, "maas_request_duration_seconds_count",
-                    Map.of("endpoint", "/v1/completions", "model", "demo-tiny", "status", "completed")), 0.0);
-            assertEquals(ttft + 2, sample(after, "maas_request_ttft_seconds_count", Map.of("model", "demo-tiny")), 0.0);
+            // At least: a request left over from another test may finish meanwhile.
+            assertTrue(sample(after, "maas_request_duration_seconds_count", Map.of("endpoint", "/v1/completions",
+                    "model", "demo-tiny", "status", "completed")) >= requests + 2, "both requests timed");
+            assertTrue(sample(after, "maas_request_ttft_seconds_count", Map.of("model", "demo-tiny")) >= ttft + 2);
             assertTrue(sample(after, "http_server_requests_seconds_count", Map.of("uri", "/v1/completions")) >= http + 2);
             assertTrue(sample(after, "maas_metering_published", Map.of()) > 0, "usage events published");
             assertEquals(0.0, sample(after, "maas_requests_open", Map.of()), 0.0, "every timeline closed");
@@ -110,8 +111,8 @@ class ObservabilityTest {
         complete(Api.ADMIN_KEY, ADAPTER, false).then().statusCode(200);
         complete(Api.ADMIN_KEY, ADAPTER, false).then().statusCode(200);
         String after = scrape();
-        assertEquals(used + 2, sample(after, "maas_adapter_cache_hits_total", Map.of())
-                + sample(after, "maas_adapter_cache_loads_total", Map.of()), 0.0);
+        assertTrue(sample(after, "maas_adapter_cache_hits_total", Map.of())
+                + sample(after, "maas_adapter_cache_loads_total", Map.of()) >= used + 2, "each request looked its adapter up");
         assertTrue(sample(after, "maas_adapter_cache_hits_total", Map.of()) >= 1, "the second request finds it resident");
         assertTrue(sample(after, "maas_adapters_resident", Map.of("model", "demo-tiny")) >= 1);
     }
