@@ -46,6 +46,21 @@ public interface MaasConfig {
     /** Authentication: the API-key cache and last-used recording. */
     Auth auth();
 
+    /** Metrics, health and the slow-request log (docs/adr/0011-observability-and-deployment.md). */
+    Observability observability();
+
+    /**
+     * The role this instance plays: all (the embedded default), gateway, worker or billing. The deployment contract
+     * of k8s/ (docs/operations.md); today it only decides whether readiness requires loaded models (billing does not).
+     */
+    @WithDefault("all")
+    Role role();
+
+    /** The roles of one application image. */
+    enum Role {
+        ALL, GATEWAY, WORKER, BILLING
+    }
+
     /** Continuous batching of generations per base model. */
     Scheduler scheduler();
 
@@ -174,6 +189,21 @@ public interface MaasConfig {
         /** Most sources tracked at once; beyond it new sources are not tracked (nor refused). */
         @WithDefault("100000")
         int failureSourcesMax();
+    }
+
+    /** Metrics, health and the slow-request log. */
+    interface Observability {
+        /** Requests that take at least this long (to the last byte) are logged with their timing breakdown. */
+        @WithDefault("5s")
+        Duration slowRequestThreshold();
+
+        /** How long the readiness check waits for the Kafka cluster to answer a describe-cluster call. */
+        @WithDefault("2s")
+        Duration kafkaHealthTimeout();
+
+        /** How long a Kafka readiness answer (and the consumer-lag figure) is reused before asking the broker again. */
+        @WithDefault("5s")
+        Duration kafkaHealthCacheTtl();
     }
 
     /** The engine's continuous-batching scheduler (one per base model, one thread driving all its steps). */

@@ -20,6 +20,7 @@ import jakarta.inject.Inject;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.maas.app.config.MaasConfig;
+import io.maas.app.observability.RequestTimelines;
 import io.maas.billing.metering.UsageData;
 import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.metering.UsageStatus;
@@ -69,6 +70,8 @@ public class GenerationService {
     HardLimitCheck hardLimit;
     @Inject
     AdapterRegistry adapters;
+    @Inject
+    RequestTimelines timelines;
 
     private String source;
 
@@ -147,6 +150,7 @@ public class GenerationService {
     /** Validates everything before any work starts, so a bad request is a 4xx and never a half-sent stream. */
     public Job prepare(Caller caller, Target target, String prompt, Integer maxTokens, Sampling sampling,
             TraceContext trace, String requestId) {
+        timelines.authenticated(requestId);
         LlamaEngine engine = target.engine();
         int choices = sampling.n() == null ? 1 : sampling.n();
         if (choices < 1 || choices > MAX_CHOICES) {
@@ -211,6 +215,7 @@ public class GenerationService {
      * completion tokens summed over the choices. A cancelled choice ends the request as cancelled.
      */
     public List<GenerationResult> run(Job job, IntFunction<GenerationListener> listenerForChoice) {
+        timelines.admitted(job.requestId());
         long startedNanos = System.nanoTime();
         List<GenerationResult> results = java.util.Collections.synchronizedList(new ArrayList<>(job.choices()));
         try {
@@ -257,6 +262,8 @@ public class GenerationService {
 
     private void generateChoices(Job job, IntFunction<GenerationListener> listenerForChoice,
             List<GenerationResult> results) {
+        // With the scheduler this marks the hand-over to its queue (admission follows at its next step).
+        timelines.engineStarted(job.requestId());
         for (int i = 0; i < job.choices(); i++) {
             GenerationRequest request = requestForChoice(job.request(), i);
             GenerationListener listener = listenerForChoice.apply(i);

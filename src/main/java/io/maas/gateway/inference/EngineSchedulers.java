@@ -110,6 +110,16 @@ public class EngineSchedulers {
         static final Delta END = new Delta("", List.of());
     }
 
+    /** Requests waiting for a place in a batch, over all models (a metric). */
+    public int queued() {
+        return schedulers.values().stream().mapToInt(BatchScheduler::queuedCount).sum();
+    }
+
+    /** Sequences in the running batches, over all models (a metric). */
+    public int running() {
+        return schedulers.values().stream().mapToInt(BatchScheduler::runningCount).sum();
+    }
+
     /** Requests waiting on {@code engine}'s scheduler (0 before its first use). */
     int queued(LlamaEngine engine) {
         BatchScheduler s = schedulers.get(engine);
