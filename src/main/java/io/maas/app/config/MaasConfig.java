@@ -3,6 +3,7 @@ package io.maas.app.config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.List;
 import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
@@ -51,7 +52,8 @@ public interface MaasConfig {
 
     /**
      * The role this instance plays: all (the embedded default), gateway, worker or billing. The deployment contract
-     * of k8s/ (docs/operations.md); today it only decides whether readiness requires loaded models (billing does not).
+     * of k8s/ (docs/operations.md): readiness (billing needs no models) and the internal worker API (all and worker
+     * serve it; docs/adr/0014-worker-fleet.md).
      */
     @WithDefault("all")
     Role role();
@@ -223,5 +225,33 @@ public interface MaasConfig {
         /** Requests waiting for a place in the batch; beyond it a request gets 503 engine_overloaded at once. */
         @WithDefault("256")
         int maxQueueLength();
+    }
+
+    /** The worker fleet: gateways routing generation to workers (docs/adr/0014-worker-fleet.md). */
+    Fleet fleet();
+
+    /** Gateway → worker routing and the workers' internal API. */
+    interface Fleet {
+        /** Base URLs of the workers ({@code http://host:port}); empty generates in this process. */
+        Optional<List<String>> workers();
+
+        /** Shared secret of the internal API; unset, the internal API answers 404. */
+        Optional<String> internalToken();
+
+        /** How often the gateway asks each worker for its status; a failed poll takes it off the ring. */
+        @WithDefault("2s")
+        Duration pollInterval();
+
+        /** Connect and status-poll timeout toward a worker. */
+        @WithDefault("2s")
+        Duration connectTimeout();
+
+        /** Workers one request may try before the first token (a failed worker is not tried again). */
+        @WithDefault("3")
+        int maxAttempts();
+
+        /** Bound on a worker's load as a percentage of the fleet average (bounded-load consistent hashing). */
+        @WithDefault("125")
+        int loadFactorPercent();
     }
 }

@@ -34,6 +34,7 @@ import io.maas.gateway.inference.GenerationExecutor;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.gateway.metering.TraceContext;
 import io.maas.gateway.metering.UsagePublisher;
+import io.maas.gateway.routing.WorkerFleet;
 import io.maas.gateway.openai.Usage;
 import io.maas.inference.ContextLengthExceededException;
 import io.maas.inference.InferenceException;
@@ -72,6 +73,10 @@ public class GenerationService {
     AdapterRegistry adapters;
     @Inject
     RequestTimelines timelines;
+    @Inject
+    LocalGenerationBackend local;
+    @Inject
+    WorkerFleet fleet;
 
     private String source;
 
@@ -229,8 +234,8 @@ public class GenerationService {
     private List<GenerationResult> runChoices(Job job, IntFunction<GenerationListener> listenerForChoice,
             List<GenerationResult> results, long startedNanos) {
         try {
-            if (schedulers.enabled()) {
-                // The scheduler's thread computes; this worker thread only waits for the result.
+            if (schedulers.enabled() || fleet.enabled()) {
+                // The scheduler's thread (or a worker) computes; this worker thread only waits for the result.
                 generateChoices(job, listenerForChoice, results);
             } else {
                 engineThreads.call(() -> {
@@ -267,10 +272,9 @@ public class GenerationService {
         for (int i = 0; i < job.choices(); i++) {
             GenerationRequest request = requestForChoice(job.request(), i);
             GenerationListener listener = listenerForChoice.apply(i);
-            AdapterRegistry.AdapterEntry adapter = job.target().adapter();
-            GenerationResult result = adapter == null ? schedulers.generate(job.engine(), request, listener)
-                    : adapters.withAdapter(job.engine(), adapter,
-                            () -> schedulers.generate(job.engine(), request, listener));
+            // With a fleet configured the choice runs on a worker; metering stays here either way.
+            GenerationBackend backend = fleet.enabled() ? fleet : local;
+            GenerationResult result = backend.generate(job.target(), request, listener, job.requestId());
             results.add(result);
             if (result.finishReason() == FinishReason.CANCELLED) {
                 break;

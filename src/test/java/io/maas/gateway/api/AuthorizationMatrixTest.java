@@ -140,7 +140,11 @@ class AuthorizationMatrixTest {
                 rule("PUT /admin/billing/budgets/{tenant}", v -> "/admin/billing/budgets/" + tenantA, "{}",
                         "401 403 403 403 400 403"),
                 rule("GET /admin/billing/budget-alerts", "/admin/billing/budget-alerts", null,
-                        "401 403 403 403 200 403"));
+                        "401 403 403 403 200 403"),
+                // fleet: the workers' internal API takes only the shared secret (X-Maas-Internal-Token), never an
+                // API key: every caller here is unauthenticated for it, hence 401 (docs/adr/0014-worker-fleet.md).
+                rule("POST /internal/v1/generate", "/internal/v1/generate", COMPLETION, "401 401 401 401 401 401"),
+                rule("GET /internal/v1/status", "/internal/v1/status", null, "401 401 401 401 401 401"));
     }
 
     @Test

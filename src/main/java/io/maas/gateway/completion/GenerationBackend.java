@@ -1,0 +1,16 @@
+package io.maas.gateway.completion;
+
+import io.maas.inference.engine.GenerationListener;
+import io.maas.inference.engine.GenerationRequest;
+import io.maas.inference.engine.GenerationResult;
+
+/** Where one choice of a validated request is generated: this process's engine, or a worker of the fleet. */
+public interface GenerationBackend {
+
+    /**
+     * Generates on the calling thread's behalf and returns once generation ended; deltas reach {@code listener} as
+     * they come. Throws what the local engine throws (an {@code OpenAiException} for refusals such as overload).
+     */
+    GenerationResult generate(GenerationService.Target target, GenerationRequest request, GenerationListener listener,
+            String requestId);
+}

@@ -1,0 +1,247 @@
+package io.maas.fleet;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import com.sun.net.httpserver.HttpServer;
+
+import io.maas.billing.metering.UsageEvent;
+import io.maas.billing.usage.UsageRecord;
+import io.maas.gateway.routing.AffinityRouter;
+import io.maas.gateway.routing.WorkerFleet;
+import io.maas.testing.EmbeddedServicesResource;
+import io.maas.testing.KafkaTestClient;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+
+/**
+ * The gateway → HTTP → worker path inside one application: the fleet points at this app's own internal API, so
+ * generation crosses a real HTTP stream, and must answer and meter exactly as the local path does.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = EmbeddedServicesResource.class, restrictToAnnotatedClass = false)
+class WorkerFleetTest {
+    private static final String ADMIN = "Bearer " + EmbeddedServicesResource.ADMIN_KEY;
+    private static final String SECRET = "test-fleet-secret";
+    private static final String ADAPTER = "demo-tiny-lora";
+    private static final Duration BILLING_WAIT = Duration.ofSeconds(30);
+
+    @Inject
+    WorkerFleet fleet;
+    @TestHTTPResource("/")
+    URL self;
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    private final List<HttpServer> fakes = new ArrayList<>();
+
+    @AfterEach
+    void backToLocal() {
+        fleet.useWorkers(List.of());
+        fakes.forEach(s -> s.stop(0));
+    }
+
+    private String selfUrl() {
+        return "http://127.0.0.1:" + self.getPort();
+    }
+
+    private static Response complete(String model, boolean stream) {
+        return given().header("Authorization", ADMIN).contentType(ContentType.JSON)
+                .body("{\"model\":\"" + model + "\",\"prompt\":\"Once upon a time\",\"max_tokens\":10,"
+                        + "\"temperature\":0,\"stream\":" + stream
+                        + (stream ? ",\"stream_options\":{\"include_usage\":true}" : "") + "}")
+                .post("/v1/completions");
+    }
+
+    @Test
+    void theRemotePathAnswersAndMetersExactlyAsTheLocalOne() {
+        for (String model : List.of("demo-tiny", "demo-tiny:" + ADAPTER)) {
+            Response local = complete(model, false).then().statusCode(200).extract().response();
+
+            fleet.useWorkers(List.of(selfUrl()));
+            assertEquals(List.of(selfUrl()), fleet.liveWorkers(), "the app's own internal API answers the status poll");
+            Response remote = complete(model, false).then().statusCode(200).extract().response();
+            fleet.useWorkers(List.of());
+
+            assertEquals(local.<String>path("choices[0].text"), remote.path("choices[0].text"), model);
+            assertEquals(local.<String>path("choices[0].finish_reason"), remote.path("choices[0].finish_reason"));
+            assertEquals(local.<Integer>path("usage.prompt_tokens"), remote.path("usage.prompt_tokens"));
+            assertEquals(local.<Integer>path("usage.completion_tokens"), remote.path("usage.completion_tokens"));
+
+            UUID eventId = eventIdOf(remote.path("id"));
+            UsageRecord row = await().atMost(BILLING_WAIT).until(() -> findRecord(eventId), r -> r != null);
+            assertEquals((int) remote.path("usage.prompt_tokens"), row.tokensPrompt);
+            assertEquals((int) remote.path("usage.completion_tokens"), row.tokensCompletion);
+            assertEquals("completed", row.status);
+            assertEquals(model.contains(":") ? ADAPTER : null, row.adapter);
+            long events = KafkaTestClient.readAll(bootstrap, UsageEvent.TOPIC, Integer.MAX_VALUE, Duration.ofSeconds(3))
+                    .stream().filter(r -> r.value().contains(eventId.toString())).count();
+            assertEquals(1, events, "one usage event per request, published by the gateway only");
+        }
+    }
+
+    @Test
+    void aStreamCrossesTheWorkerDeltaByDelta() {
+        String local = complete("demo-tiny", true).then().statusCode(200).extract().asString();
+        fleet.useWorkers(List.of(selfUrl()));
+        String remote = complete("demo-tiny", true).then().statusCode(200).extract().asString();
+        assertEquals(texts(local), texts(remote));
+        assertTrue(texts(remote).size() > 1, "several deltas, streamed: " + remote);
+        assertTrue(remote.contains("\"completion_tokens\":10") || remote.contains("\"finish_reason\":\"stop\""),
+                remote);
+        assertEquals(usageLine(local), usageLine(remote));
+        assertTrue(remote.trim().endsWith("data: [DONE]"));
+    }
+
+    @Test
+    void aWorkerThatDiesAfterItsPollIsRetriedOnAnother() throws IOException {
+        // A worker that answers its status poll (so it is on the ring), then dies before the request reaches it.
+        HttpServer dead = fakeHomeOf("demo-tiny");
+        String deadUrl = urlOf(dead);
+        fleet.useWorkers(List.of(deadUrl, selfUrl()));
+        assertEquals(2, fleet.liveWorkers().size(), "both answered the poll");
+        assertEquals(deadUrl, fleet.home("demo-tiny").orElseThrow());
+        dead.stop(0);
+
+        Response response = complete("demo-tiny", false).then().statusCode(200).extract().response();
+        assertFalse(fleet.liveWorkers().contains(deadUrl), "the failed worker left the ring");
+        UUID eventId = eventIdOf(response.path("id"));
+        UsageRecord row = await().atMost(BILLING_WAIT).until(() -> findRecord(eventId), r -> r != null);
+        assertEquals((int) response.path("usage.completion_tokens"), row.tokensCompletion);
+    }
+
+    @Test
+    void aWorkerThatRefusesEveryCallLeavesNoRequestUnserved() throws IOException {
+        // Answers polls but fails every generate with 500 before streaming: the request moves to the next worker.
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer broken = fakeHomeOf("demo-tiny");
+        broken.createContext(FleetWire.GENERATE_PATH, exchange -> {
+            calls.incrementAndGet();
+            exchange.sendResponseHeaders(500, -1);
+            exchange.close();
+        });
+        String brokenUrl = urlOf(broken);
+        fleet.useWorkers(List.of(brokenUrl, selfUrl()));
+        for (String model : List.of("demo-tiny", "demo-tiny:" + ADAPTER)) {
+            complete(model, false).then().statusCode(200);
+        }
+        assertEquals(1, calls.get(), "tried once as demo-tiny's home, then off the ring");
+        assertEquals(List.of(selfUrl()), fleet.liveWorkers());
+    }
+
+    @Test
+    void withNoLiveWorkerGenerationIsA503() throws IOException {
+        HttpServer gone = fakeWorker();
+        String url = "http://127.0.0.1:" + gone.getAddress().getPort();
+        gone.stop(0);
+        fleet.useWorkers(List.of(url));
+        complete("demo-tiny", false).then().statusCode(503).body("error.code", equalTo("no_worker_available"));
+    }
+
+    @Test
+    void theInternalApiNeedsTheSharedSecret() {
+        given().get("/internal/v1/status").then().statusCode(401);
+        given().header(FleetWire.TOKEN_HEADER, "wrong").get("/internal/v1/status").then().statusCode(401);
+        given().header(FleetWire.TOKEN_HEADER, SECRET).get("/internal/v1/status").then().statusCode(200)
+                .body("models", hasItem("demo-tiny")).body("draining", equalTo(false));
+        String lines = given().header(FleetWire.TOKEN_HEADER, SECRET).contentType(ContentType.JSON)
+                .body("{\"request_id\":\"r1\",\"model\":\"demo-tiny\",\"prompt\":\"Hello\",\"max_tokens\":4,"
+                        + "\"temperature\":0,\"top_p\":1}")
+                .post("/internal/v1/generate").then().statusCode(200).extract().asString();
+        String[] split = lines.trim().split("\n");
+        assertTrue(split[split.length - 1].contains("\"finish_reason\""), lines);
+        assertTrue(split[split.length - 1].contains("\"completion_tokens\":"), lines);
+        given().header(FleetWire.TOKEN_HEADER, SECRET).contentType(ContentType.JSON)
+                .body("{\"model\":\"no-such-model\",\"prompt\":\"Hello\",\"max_tokens\":4,\"top_p\":1}")
+                .post("/internal/v1/generate").then().statusCode(404);
+    }
+
+    /** A fake worker whose URL is {@code key}'s home on a ring of it and this app. */
+    private HttpServer fakeHomeOf(String key) throws IOException {
+        for (int i = 0; i < 40; i++) {
+            HttpServer candidate = fakeWorker();
+            AffinityRouter ring = new AffinityRouter();
+            ring.setWorkers(List.of(urlOf(candidate), selfUrl()));
+            if (ring.home(key).orElseThrow().equals(urlOf(candidate))) {
+                return candidate;
+            }
+            candidate.stop(0);
+        }
+        throw new AssertionError("no port whose worker is the home of " + key);
+    }
+
+    private static String urlOf(HttpServer server) {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** A process that answers the status poll as a worker serving demo-tiny. */
+    private HttpServer fakeWorker() throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        byte[] status = FleetWire.write(new FleetWire.Status("worker", List.of("demo-tiny"),
+                java.util.Map.of("demo-tiny", List.of()), 0, 0, 0, false));
+        server.createContext(FleetWire.STATUS_PATH, exchange -> {
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, status.length);
+            exchange.getResponseBody().write(status);
+            exchange.close();
+        });
+        server.start();
+        fakes.add(server);
+        return server;
+    }
+
+    private static List<String> texts(String sse) {
+        List<String> out = new ArrayList<>();
+        for (String line : sse.split("\n")) {
+            int at = line.indexOf("\"text\":\"");
+            if (line.startsWith("data: {") && at >= 0) {
+                out.add(line.substring(at, line.indexOf('"', at + 8) + 1));
+            }
+        }
+        return out;
+    }
+
+    private static String usageLine(String sse) {
+        for (String line : sse.split("\n")) {
+            int at = line.indexOf("\"usage\":{");
+            if (at >= 0 && !line.contains("\"usage\":null")) {
+                return line.substring(at, line.indexOf('}', at) + 1);
+            }
+        }
+        return null;
+    }
+
+    private static UsageRecord findRecord(UUID eventId) {
+        return QuarkusTransaction.requiringNew().call(() -> UsageRecord.<UsageRecord>findById(eventId));
+    }
+
+    private static UUID eventIdOf(String completionId) {
+        String hex = completionId.substring("cmpl-".length());
+        return UUID.fromString(hex.replaceFirst("(\\w{8})(\\w{4})(\\w{4})(\\w{4})(\\w{12})", "$1-$2-$3-$4-$5"));
+    }
+}
