@@ -50,6 +50,8 @@ public class MembershipService {
     MaasConfig config;
     @Inject
     TransactionSynchronizationRegistry transactions;
+    @Inject
+    VerifiedTokenCache verifiedTokens;
 
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
@@ -181,6 +183,7 @@ public class MembershipService {
      */
     private void changed() {
         cache.clear();
+        verifiedTokens.clear();
         if (transactions.getTransactionStatus() == Status.STATUS_ACTIVE) {
             transactions.registerInterposedSynchronization(new Synchronization() {
                 @Override
@@ -190,6 +193,7 @@ public class MembershipService {
                 @Override
                 public void afterCompletion(int status) {
                     cache.clear();
+                    verifiedTokens.clear();
                 }
             });
         }

@@ -33,6 +33,14 @@ public class OidcTenantAugmentor implements SecurityIdentityAugmentor {
 
     @Inject
     MembershipService memberships;
+    @Inject
+    VerifiedTokenCache verifiedTokens;
+
+    /** Runs after any other augmentor, so the identity remembered for the token is the final one. */
+    @Override
+    public int priority() {
+        return Integer.MIN_VALUE + 1;
+    }
 
     @Override
     public Uni<SecurityIdentity> augment(SecurityIdentity identity, AuthenticationRequestContext context) {
@@ -40,6 +48,12 @@ public class OidcTenantAugmentor implements SecurityIdentityAugmentor {
                 || !(identity.getPrincipal() instanceof JsonWebToken token)) {
             return Uni.createFrom().item(identity);
         }
+        return mapTenant(identity, token, context).invoke(mapped -> verifiedTokens.put(token.getRawToken(),
+                token.getExpirationTime(), mapped));
+    }
+
+    private Uni<SecurityIdentity> mapTenant(SecurityIdentity identity, JsonWebToken token,
+            AuthenticationRequestContext context) {
         String tenant = claimText(token.getClaim(TENANT_CLAIM));
         if (tenant != null && !tenant.isBlank()) {
             return Uni.createFrom().item(QuarkusSecurityIdentity.builder(identity)

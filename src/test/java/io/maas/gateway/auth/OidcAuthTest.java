@@ -14,6 +14,8 @@ import static org.hamcrest.Matchers.nullValue;
 import java.util.List;
 import java.util.Map;
 
+import jakarta.inject.Inject;
+
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -209,5 +211,23 @@ class OidcAuthTest {
         as(userToken("globex-dev")).get("/v1/me").then().statusCode(200)
                 .body("tenant_id", equalTo("globex"))
                 .body("roles", equalTo(List.of("tenant-member")));
+    }
+
+    @Inject
+    VerifiedTokenCache verifiedTokens;
+
+    @Test
+    void aValidatedTokenIsReusedWhileValidAndAForgedVariantIsNot() {
+        String token = userToken("acme-dev");
+        verifiedTokens.clear();
+        as(token).get("/v1/me").then().statusCode(200);
+        org.junit.jupiter.api.Assertions.assertTrue(verifiedTokens.get(token).isPresent(), "validated token cached");
+        as(token).get("/v1/me").then().statusCode(200).body("tenant_id", equalTo("acme"))
+                .body("principal", equalTo("acme-dev"));
+        String[] parts = token.split("\\.");
+        String forged = parts[0] + "." + parts[1] + "." + parts[2].substring(0, parts[2].length() - 2)
+                + (parts[2].endsWith("AA") ? "BB" : "AA");
+        as(forged).get("/v1/me").then().statusCode(401).body("error.code", equalTo("invalid_token"));
+        org.junit.jupiter.api.Assertions.assertTrue(verifiedTokens.get(forged).isEmpty(), "failures are not cached");
     }
 }
