@@ -47,6 +47,9 @@ public interface MaasConfig {
     /** Authentication: the API-key cache and last-used recording. */
     Auth auth();
 
+    /** HTTP request bounds answered by the application (as OpenAI error objects). */
+    Http http();
+
     /** Metrics, health and the slow-request log (docs/adr/0011-observability-and-deployment.md). */
     Observability observability();
 
@@ -191,6 +194,20 @@ public interface MaasConfig {
         /** Most sources tracked at once; beyond it new sources are not tracked (nor refused). */
         @WithDefault("100000")
         int failureSourcesMax();
+
+        /**
+         * How long a token's tenant membership (for tokens without a tenant claim) is cached; a membership
+         * changed on another gateway takes effect here within this time (through this gateway at once).
+         */
+        @WithDefault("5s")
+        Duration memberCacheTtl();
+    }
+
+    /** Request bounds checked before any other route, so they are answered as OpenAI error objects. */
+    interface Http {
+        /** Largest header block (names, values, separators) accepted; beyond it 431. */
+        @WithDefault("16K")
+        io.quarkus.runtime.configuration.MemorySize maxHeaderSize();
     }
 
     /** Metrics, health and the slow-request log. */
