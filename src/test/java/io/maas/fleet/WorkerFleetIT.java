@@ -1,0 +1,314 @@
+package io.maas.fleet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.maas.app.embedded.EmbeddedInfrastructure;
+import io.maas.app.launch.LaunchSettings;
+import io.maas.inference.model.ModelGenerator;
+import io.maas.inference.model.ModelShape;
+
+/**
+ * One gateway and two workers as separate JVMs from the packaged {@code quarkus-run.jar} on loopback, sharing one
+ * embedded PostgreSQL and Kafka: adapters land with affinity, killing a worker mid-load loses no request that had
+ * not started streaming, and the ledger's totals equal what the clients were told.
+ */
+class WorkerFleetIT {
+    private static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
+    private static final String ADMIN_KEY = "sk-it-admin-0123456789abcdefghijklmn";
+    private static final String SECRET = "it-fleet-secret";
+    private static final List<String> ADAPTERS = List.of("ad-0", "ad-1", "ad-2", "ad-3", "ad-4", "ad-5");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    private static EmbeddedInfrastructure infrastructure;
+    private static final List<Process> processes = new ArrayList<>();
+    private static final List<String> workerUrls = new ArrayList<>();
+    private static final List<Process> workers = new ArrayList<>();
+    private static String gateway;
+
+    @BeforeAll
+    static void startFleet() throws Exception {
+        assumeTrue(Files.exists(JAR), "needs the packaged application (runs after package)");
+        Path root = Files.createTempDirectory(Files.createDirectories(Path.of("target").toAbsolutePath()), "fleet-it-");
+        Files.createDirectories(root.resolve("infra"));
+        infrastructure = EmbeddedInfrastructure.start(LaunchSettings.resolve(
+                Map.of(LaunchSettings.ENV_DATA_DIR, root.resolve("infra").toString()), new Properties()));
+        Map<String, String> infra = infrastructure.properties();
+        Path adapters = Files.createDirectories(root.resolve("adapters"));
+        for (int i = 0; i < ADAPTERS.size(); i++) {
+            ModelGenerator.writeAdapter(adapters.resolve(ADAPTERS.get(i)), ModelShape.TINY, "demo-tiny", 8, 16.0,
+                    Set.copyOf(ModelGenerator.ADAPTER_MODULES), 100 + i, false);
+        }
+        Map<String, String> common = new HashMap<>();
+        common.put("MAAS_DB_URL", infra.get(LaunchSettings.PROP_DB_URL));
+        common.put("MAAS_DB_USER", infra.get(LaunchSettings.PROP_DB_USER));
+        common.put("MAAS_KAFKA_BOOTSTRAP", infra.get(LaunchSettings.PROP_KAFKA_BOOTSTRAP));
+        common.put("MAAS_ADAPTERS_DIR", adapters.toString());
+        common.put("MAAS_FLEET_INTERNAL_TOKEN", SECRET);
+        common.put("MAAS_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY);
+        for (int w = 0; w < 2; w++) {
+            int port = freePort();
+            Map<String, String> env = new HashMap<>(common);
+            env.put("MAAS_ROLE", "worker");
+            workers.add(start(root.resolve("worker-" + w), port, env));
+            workerUrls.add("http://127.0.0.1:" + port);
+        }
+        int port = freePort();
+        Map<String, String> env = new HashMap<>(common);
+        env.put("MAAS_ROLE", "gateway");
+        env.put("MAAS_FLEET_WORKERS", String.join(",", workerUrls));
+        env.put("MAAS_FLEET_POLL_INTERVAL", "500ms");
+        start(root.resolve("gateway"), port, env);
+        gateway = "http://127.0.0.1:" + port;
+        for (String url : List.of(workerUrls.get(0), workerUrls.get(1), gateway)) {
+            awaitReady(url);
+        }
+        // Let the gateway's poller see both workers.
+        Thread.sleep(1500);
+    }
+
+    @AfterAll
+    static void stopFleet() {
+        processes.forEach(Process::destroyForcibly);
+        for (Process p : processes) {
+            try {
+                p.waitFor(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (infrastructure != null) {
+            infrastructure.close();
+        }
+    }
+
+    @Test
+    void affinityThenAWorkerKilledMidLoadLosesNoUnstartedRequestAndMeteringIsExact() throws Exception {
+        String tenant = newTenant();
+        String key = newKey(tenant);
+
+        // Affinity: one at a time, each adapter becomes resident on exactly one worker.
+        for (int round = 0; round < 2; round++) {
+            for (String adapter : ADAPTERS) {
+                Result r = stream(key, "demo-tiny:" + adapter, 4);
+                assertTrue(r.completed, "request for " + adapter + ": " + r.body);
+            }
+        }
+        int placements = 0;
+        for (String worker : workerUrls) {
+            JsonNode status = status(worker);
+            for (JsonNode id : status.path("adapters").path("demo-tiny")) {
+                assertTrue(ADAPTERS.contains(id.asText()));
+                placements++;
+            }
+        }
+        assertEquals(ADAPTERS.size(), placements, "every adapter resident on exactly one worker (affinity)");
+
+        // Load: 24 streams over the adapters, 8 at a time; one worker is killed once a few have started.
+        int total = 24;
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        CountDownLatch someStarted = new CountDownLatch(4);
+        List<Future<Result>> futures = new ArrayList<>();
+        for (int i = 0; i < total; i++) {
+            String model = "demo-tiny:" + ADAPTERS.get(i % ADAPTERS.size());
+            futures.add(pool.submit(() -> {
+                Result r = stream(key, model, 24);
+                someStarted.countDown();
+                return r;
+            }));
+        }
+        assertTrue(someStarted.await(180, TimeUnit.SECONDS));
+        workers.get(0).destroyForcibly();
+        int completed = 0;
+        int failedAfterStart = 0;
+        long completionTokens = 0;
+        int promptTokens = -1;
+        for (Future<Result> f : futures) {
+            Result r = f.get(300, TimeUnit.SECONDS);
+            if (r.completed) {
+                completed++;
+                completionTokens += r.completionTokens;
+                promptTokens = r.promptTokens;
+            } else {
+                assertTrue(r.deltas > 0, "a request that had not started streaming must not fail: " + r.body);
+                failedAfterStart++;
+            }
+        }
+        pool.shutdown();
+        System.out.printf("fleet IT: %d completed, %d failed after their first delta (on the killed worker)%n",
+                completed, failedAfterStart);
+        assertEquals(total, completed + failedAfterStart);
+        assertTrue(completed > 0);
+
+        // Metering: every request (affinity round included) metered exactly once; completed ones with the usage
+        // the client saw; failed ones with their prompt only (as a local engine failure is metered).
+        int requests = total + 2 * ADAPTERS.size();
+        long expectedPrompt = (long) requests * promptTokens;
+        long expectedCompletion = completionTokens + 2L * ADAPTERS.size() * 4;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        JsonNode usage = null;
+        while (System.nanoTime() < deadline) {
+            usage = get(gateway + "/admin/usage?tenant=" + tenant + "&limit=1", ADMIN_KEY);
+            if (usage.path("total_requests").asLong() >= requests) {
+                break;
+            }
+            Thread.sleep(500);
+        }
+        assertEquals(requests, usage.path("total_requests").asLong(), usage.toString());
+        assertEquals(expectedPrompt, usage.path("total_prompt_tokens").asLong(), usage.toString());
+        assertEquals(expectedCompletion, usage.path("total_completion_tokens").asLong(),
+                usage + " (" + failedAfterStart + " failed after their first delta)");
+    }
+
+    /** What one streamed request got. */
+    record Result(boolean completed, int deltas, int promptTokens, int completionTokens, String body) {
+    }
+
+    private static Result stream(String key, String model, int maxTokens) throws Exception {
+        String body = "{\"model\":\"" + model + "\",\"prompt\":\"Once upon a time\",\"max_tokens\":" + maxTokens
+                + ",\"temperature\":0,\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
+        HttpResponse<java.util.stream.Stream<String>> response = HTTP.send(HttpRequest.newBuilder(
+                URI.create(gateway + "/v1/completions")).header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(240))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofLines());
+        if (response.statusCode() != 200) {
+            return new Result(false, 0, 0, 0, "status " + response.statusCode());
+        }
+        int deltas = 0;
+        int prompt = 0;
+        int completion = 0;
+        boolean usage = false;
+        boolean error = false;
+        StringBuilder all = new StringBuilder();
+        java.util.Iterator<String> lines = response.body().iterator();
+        while (true) {
+            String line;
+            try {
+                if (!lines.hasNext()) {
+                    break;
+                }
+                line = lines.next();
+            } catch (java.io.UncheckedIOException e) {
+                error = true; // the stream broke (its worker died after the first delta)
+                break;
+            }
+            all.append(line).append('\n');
+            if (!line.startsWith("data: {")) {
+                continue;
+            }
+            JsonNode event = JSON.readTree(line.substring(6));
+            if (event.has("error")) {
+                error = true;
+            } else if (event.path("usage").isObject()) {
+                usage = true;
+                prompt = event.path("usage").path("prompt_tokens").asInt();
+                completion = event.path("usage").path("completion_tokens").asInt();
+            } else if (!event.path("choices").path(0).path("text").asText("").isEmpty()) {
+                deltas++;
+            }
+        }
+        return new Result(usage && !error, deltas, prompt, completion, all.toString());
+    }
+
+    private static String newTenant() throws Exception {
+        String id = "fleet-" + Long.toHexString(System.nanoTime());
+        post(gateway + "/admin/tenants", ADMIN_KEY, "{\"id\":\"" + id + "\",\"name\":\"fleet it\"}");
+        return id;
+    }
+
+    private static String newKey(String tenant) throws Exception {
+        return post(gateway + "/v1/keys", ADMIN_KEY, "{\"name\":\"fleet\",\"tenant_id\":\"" + tenant
+                + "\",\"roles\":[\"tenant-member\"]}").path("secret").asText();
+    }
+
+    private static JsonNode status(String worker) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(worker + FleetWire.STATUS_PATH))
+                .header(FleetWire.TOKEN_HEADER, SECRET).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return JSON.readTree(r.body());
+    }
+
+    private static JsonNode get(String url, String key) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + key)
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), url + ": " + r.body());
+        return JSON.readTree(r.body());
+    }
+
+    private static JsonNode post(String url, String key, String body) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertTrue(r.statusCode() / 100 == 2, url + ": " + r.statusCode() + " " + r.body());
+        return JSON.readTree(r.body());
+    }
+
+    private static Process start(Path dataDir, int port, Map<String, String> env) throws IOException {
+        Files.createDirectories(dataDir);
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-Dai.djl.offline=true",
+                "-Dot.epg.working-dir=" + System.getProperty("ot.epg.working-dir", "/tmp/embedded-pg"),
+                "-jar", JAR.toAbsolutePath().toString());
+        pb.environment().putAll(env);
+        pb.environment().put("MAAS_DATA_DIR", dataDir.toString());
+        pb.environment().put("MAAS_HTTP_PORT", Integer.toString(port));
+        pb.redirectErrorStream(true).redirectOutput(dataDir.resolve("console.log").toFile());
+        Process p = pb.start();
+        processes.add(p);
+        return p;
+    }
+
+    private static void awaitReady(String url) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/q/health/ready"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(1000);
+        }
+        throw new AssertionError(url + " did not become ready");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
