@@ -40,7 +40,8 @@ import io.maas.inference.model.ModelShape;
 /**
  * One gateway and two workers as separate JVMs from the packaged {@code quarkus-run.jar} on loopback, sharing one
  * embedded PostgreSQL and Kafka: adapters land with affinity, killing a worker mid-load loses no request that had
- * not started streaming, and the ledger's totals equal what the clients were told.
+ * not started streaming, the ledger's totals equal what the clients were told, and a worker stopped with SIGTERM
+ * finishes its running streams before it exits.
  */
 class WorkerFleetIT {
     private static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
@@ -76,22 +77,25 @@ class WorkerFleetIT {
         common.put("MAAS_KAFKA_BOOTSTRAP", infra.get(LaunchSettings.PROP_KAFKA_BOOTSTRAP));
         common.put("MAAS_ADAPTERS_DIR", adapters.toString());
         common.put("MAAS_FLEET_INTERNAL_TOKEN", SECRET);
-        common.put("MAAS_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY);
-        for (int w = 0; w < 2; w++) {
-            int port = freePort();
-            Map<String, String> env = new HashMap<>(common);
-            env.put("MAAS_ROLE", "worker");
-            workers.add(start(root.resolve("worker-" + w), port, env));
-            workerUrls.add("http://127.0.0.1:" + port);
-        }
+        // Ports first: the gateway lists the workers before they run.
+        List<Integer> workerPorts = List.of(freePort(), freePort());
+        workerPorts.forEach(p -> workerUrls.add("http://127.0.0.1:" + p));
+        // The gateway starts alone first: instances starting at once on an empty database race on its seed rows.
         int port = freePort();
         Map<String, String> env = new HashMap<>(common);
         env.put("MAAS_ROLE", "gateway");
+        env.put("MAAS_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY);
         env.put("MAAS_FLEET_WORKERS", String.join(",", workerUrls));
         env.put("MAAS_FLEET_POLL_INTERVAL", "500ms");
         start(root.resolve("gateway"), port, env);
         gateway = "http://127.0.0.1:" + port;
-        for (String url : List.of(workerUrls.get(0), workerUrls.get(1), gateway)) {
+        awaitReady(gateway);
+        for (int w = 0; w < 2; w++) {
+            Map<String, String> workerEnv = new HashMap<>(common);
+            workerEnv.put("MAAS_ROLE", "worker");
+            workers.add(start(root.resolve("worker-" + w), workerPorts.get(w), workerEnv));
+        }
+        for (String url : workerUrls) {
             awaitReady(url);
         }
         // Let the gateway's poller see both workers.
@@ -189,6 +193,25 @@ class WorkerFleetIT {
         assertEquals(expectedPrompt, usage.path("total_prompt_tokens").asLong(), usage.toString());
         assertEquals(expectedCompletion, usage.path("total_completion_tokens").asLong(),
                 usage + " (" + failedAfterStart + " failed after their first delta)");
+
+        // Drain: SIGTERM to the surviving worker while streams run on it; they finish before it exits.
+        ExecutorService drainPool = Executors.newFixedThreadPool(3);
+        List<Future<Result>> draining = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String model = "demo-tiny:" + ADAPTERS.get(i);
+            draining.add(drainPool.submit(() -> stream(key, model, 24)));
+        }
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (status(workerUrls.get(1)).path("in_flight").asInt() < 3 && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        workers.get(1).destroy();
+        for (Future<Result> f : draining) {
+            Result r = f.get(120, TimeUnit.SECONDS);
+            assertTrue(r.completed, "a stream running when its worker was asked to stop finishes: " + r.body);
+        }
+        drainPool.shutdown();
+        assertTrue(workers.get(1).waitFor(60, TimeUnit.SECONDS), "the drained worker exits");
     }
 
     /** What one streamed request got. */
