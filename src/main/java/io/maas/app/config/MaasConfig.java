@@ -46,6 +46,9 @@ public interface MaasConfig {
     /** Authentication: the API-key cache and last-used recording. */
     Auth auth();
 
+    /** The marketplace catalog: uploads, their bounds, the content-addressed store. */
+    Catalog catalog();
+
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
         /** Generate the demo model when the models folder holds no model. */
@@ -171,5 +174,39 @@ public interface MaasConfig {
         /** Most sources tracked at once; beyond it new sources are not tracked (nor refused). */
         @WithDefault("100000")
         int failureSourcesMax();
+    }
+
+    /** Marketplace catalog: where published files live and the bounds every upload is checked against. */
+    interface Catalog {
+        /** Root of the content-addressed store (blobs by SHA-256, version folders, upload staging). */
+        Optional<Path> storeDir();
+
+        /** Largest archive accepted on the upload route (its own bound instead of the global 1M body limit). */
+        @WithDefault("268435456")
+        long maxUploadBytes();
+
+        /** Most files one archive may hold. */
+        @WithDefault("64")
+        int maxFiles();
+
+        /** Largest uncompressed size of one file in an archive. */
+        @WithDefault("1073741824")
+        long maxFileBytes();
+
+        /** Largest uncompressed size of all files of an archive together. */
+        @WithDefault("2147483648")
+        long maxTotalBytes();
+
+        /** Largest ratio of uncompressed bytes to archive bytes (zip bombs), checked once past 1 MiB. */
+        @WithDefault("100")
+        int maxCompressionRatio();
+
+        /** Decision for a license the policy does not list: allow or deny. */
+        @WithDefault("allow")
+        String licenseDefault();
+
+        /** How long a gateway serves from its snapshot of the catalog before reading it again. */
+        @WithDefault("5s")
+        Duration cacheTtl();
     }
 }

@@ -140,6 +140,21 @@ class AuthorizationMatrixTest {
                 rule("PUT /admin/billing/budgets/{tenant}", v -> "/admin/billing/budgets/" + tenantA, "{}",
                         "401 403 403 403 400 403"),
                 rule("GET /admin/billing/budget-alerts", "/admin/billing/budget-alerts", null,
+                        "401 403 403 403 200 403"),
+                // catalog
+                rule("POST /v1/catalog/adapters", "/v1/catalog/adapters", "{}", "401 403 422 403 422 403"),
+                rule("GET /v1/catalog/adapters", "/v1/catalog/adapters", null, "401 200 200 200 200 200"),
+                rule("GET /v1/catalog/adapters/{id}", "/v1/catalog/adapters/no-such-adapter", null,
+                        "401 404 404 404 404 404"),
+                rule("POST /v1/catalog/adapters/{id}/versions/{version}/status",
+                        "/v1/catalog/adapters/no-such-adapter/versions/1.0.0/status", "{\"status\":\"published\"}",
+                        "401 403 404 403 404 403"),
+                rule("PUT /v1/catalog/provider-key", "/v1/catalog/provider-key", "{}", "401 403 400 403 403 403"),
+                rule("POST /admin/catalog/adapters", "/admin/catalog/adapters", "{}", "401 403 403 403 400 403"),
+                rule("GET /admin/catalog/licenses", "/admin/catalog/licenses", null, "401 403 403 403 200 403"),
+                rule("PUT /admin/catalog/licenses/{spdx}", "/admin/catalog/licenses/MIT", "{}",
+                        "401 403 403 403 400 403"),
+                rule("GET /admin/catalog/retired-reservations", "/admin/catalog/retired-reservations", null,
                         "401 403 403 403 200 403"));
     }
 
