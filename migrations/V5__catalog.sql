@@ -44,6 +44,15 @@ create table catalog_versions (
 
 create index catalog_versions_base_idx on catalog_versions (base_model);
 
+-- Base models registered by platform admins through the catalog (files under models/<id>/ in the store).
+create table catalog_models (
+    id           varchar(64) primary key,
+    files        jsonb       not null,
+    total_bytes  bigint      not null,
+    created_by   text        not null,
+    created_at   timestamptz not null default now()
+);
+
 -- Every stored file once, by content.
 create table catalog_blobs (
     sha256      char(64)    primary key,

@@ -40,6 +40,20 @@ public class CatalogAdminResource {
     PublishService publisher;
     @Inject
     CatalogService catalog;
+    @Inject
+    io.maas.catalog.service.BaseModelService baseModels;
+
+    /** A base model to register from a server-side folder or archive, served as {@code id}. */
+    public record ModelRequest(String id, String path) {
+    }
+
+    /** A registered base model's file, for the listing. */
+    public record ModelFile(String path, String sha256) {
+    }
+
+    /** A registered base model. */
+    public record ModelDto(String id, List<ModelFile> files, long total_bytes, String created_by, String created_at) {
+    }
 
     /** A folder or archive on the server; {@code provider} defaults to the manifest's, else the platform. */
     public record RegisterRequest(String path) {
@@ -70,6 +84,32 @@ public class CatalogAdminResource {
                 new PublishService.Publisher(io.maas.gateway.inference.AdapterRegistry.PLATFORM_PROVIDER,
                         caller.principal(), true), path);
         return Response.status(201).entity(CatalogApiMapper.version(v, true)).build();
+    }
+
+    @POST
+    @Path("models")
+    public Response registerModel(ModelRequest request) {
+        if (request == null || request.path() == null || request.path().isBlank()) {
+            throw OpenAiException.invalidRequest("'id' and 'path' are required.", "path");
+        }
+        java.nio.file.Path path;
+        try {
+            path = java.nio.file.Path.of(request.path());
+        } catch (InvalidPathException e) {
+            throw OpenAiException.invalidValue("'path' is not a valid path.", "path");
+        }
+        io.maas.catalog.service.BaseModelService.Registered r = baseModels.register(request.id(), path,
+                Caller.of(identity).principal());
+        return Response.status(201).entity(new ModelDto(r.id(), r.files().stream()
+                .map(f -> new ModelFile(f.path(), f.sha256())).toList(), r.totalBytes(), null, null)).build();
+    }
+
+    @GET
+    @Path("models")
+    public Map<String, Object> models() {
+        return Map.of("object", "list", "data", baseModels.list().stream().map(m -> new ModelDto(m.id(),
+                m.files().entrySet().stream().map(e -> new ModelFile(e.getKey(), e.getValue())).toList(),
+                m.totalBytes(), m.createdBy(), String.valueOf(m.createdAt()))).toList());
     }
 
     @GET

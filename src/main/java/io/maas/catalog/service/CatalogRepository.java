@@ -220,6 +220,42 @@ public class CatalogRepository {
         return out;
     }
 
+    /** A base model registered through the catalog. */
+    public record ModelRow(String id, Map<String, String> files, long totalBytes, String createdBy, Instant createdAt) {
+    }
+
+    public boolean modelExists(String id) {
+        return one("select 1 from catalog_models where id = ?", rs -> 1, id).isPresent();
+    }
+
+    public void insertModel(String id, JsonNode files, long totalBytes, String createdBy) {
+        try {
+            update("insert into catalog_models (id, files, total_bytes, created_by) values (?, ?::jsonb, ?, ?)", id,
+                    JSON.writeValueAsString(files), totalBytes, createdBy);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public List<ModelRow> models() {
+        List<ModelRow> out = new ArrayList<>();
+        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "select id, files, total_bytes, created_by, created_at from catalog_models order by id");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                Map<String, String> files = new LinkedHashMap<>();
+                for (JsonNode e : JSON.readTree(rs.getString(2))) {
+                    files.put(e.get("path").asText(), e.get("sha256").asText());
+                }
+                out.add(new ModelRow(rs.getString(1), files, rs.getLong(3), rs.getString(4),
+                        instant(rs.getTimestamp(5))));
+            }
+        } catch (SQLException | JsonProcessingException e) {
+            throw new IllegalStateException("cannot read catalog models", e);
+        }
+        return out;
+    }
+
     private static VersionRow row(ResultSet rs) throws SQLException {
         Map<String, String> files = new LinkedHashMap<>();
         Map<String, Long> sizes = new LinkedHashMap<>();

@@ -155,7 +155,9 @@ class AuthorizationMatrixTest {
                 rule("PUT /admin/catalog/licenses/{spdx}", "/admin/catalog/licenses/MIT", "{}",
                         "401 403 403 403 400 403"),
                 rule("GET /admin/catalog/retired-reservations", "/admin/catalog/retired-reservations", null,
-                        "401 403 403 403 200 403"));
+                        "401 403 403 403 200 403"),
+                rule("POST /admin/catalog/models", "/admin/catalog/models", "{}", "401 403 403 403 400 403"),
+                rule("GET /admin/catalog/models", "/admin/catalog/models", null, "401 403 403 403 200 403"));
     }
 
     @Test
