@@ -206,6 +206,9 @@ class CatalogPublishTest {
         chat(customerKey, id + "@1.0.0").then().statusCode(200).header("Deprecation", notNullValue())
                 .header("Link", containsString(id + "@1.1.0"));
         chat(customerKey, id + "@1.1.0").then().statusCode(200).header("Deprecation", nullValue());
+        Api.as(customerKey).body(Map.of("model", id + "@1.0.0", "max_tokens", 4, "stream", true,
+                "messages", List.of(Map.of("role", "user", "content", "hi")))).post("/v1/chat/completions").then()
+                .statusCode(200).header("Deprecation", notNullValue()).body(containsString("[DONE]"));
 
         // A reservation on the version, then retirement: 410 naming the successor, and the reservation is flagged.
         String reservationTenant = Api.newTenant("reserver");
@@ -230,6 +233,26 @@ class CatalogPublishTest {
         Api.as(providerKey).body(Map.of("status", "published"))
                 .post("/v1/catalog/adapters/" + id + "/versions/1.0.0/status").then().statusCode(409)
                 .body("error.code", equalTo("invalid_transition"));
+    }
+
+    @Test
+    void concurrentUploadsOfOneVersionStoreItOnce() throws Exception {
+        String providerKey = Api.newKey(Api.newTenant("provider"), "provider");
+        String id = newId();
+        byte[] archive = archive(id, "1.0.0", 61, null);
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        List<Future<Integer>> results = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            results.add(pool.submit(() -> upload(providerKey, archive).statusCode()));
+        }
+        List<Integer> statuses = new ArrayList<>();
+        for (Future<Integer> f : results) {
+            statuses.add(f.get());
+        }
+        pool.shutdown();
+        assertEquals(1, statuses.stream().filter(s -> s == 201).count(), "exactly one upload wins: " + statuses);
+        assertEquals(2, statuses.stream().filter(s -> s == 409).count(), "the others see version_exists: " + statuses);
+        Api.as(providerKey).get("/v1/catalog/adapters/" + id).then().statusCode(200).body("versions.size()", equalTo(1));
     }
 
     @Test

@@ -50,9 +50,15 @@ public class CatalogAdapters implements AdapterRegistry.Source {
     }
 
     private volatile Snapshot snapshot;
+    /** Bumped by each invalidation, so a read that overlapped a change is not kept as fresh. */
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
-    /** Forgets the snapshot: the next look-up reads the catalog again (after a change through this gateway). */
+    /**
+     * Forgets the snapshot: the next look-up reads the catalog again. Call it after the change has committed (a
+     * reload between an uncommitted change and its commit would otherwise be kept for the whole TTL).
+     */
     public void invalidate() {
+        generation.incrementAndGet();
         snapshot = null;
     }
 
@@ -66,6 +72,7 @@ public class CatalogAdapters implements AdapterRegistry.Source {
             if (s != null && s.readAt().plus(config.catalog().cacheTtl()).isAfter(Instant.now())) {
                 return s;
             }
+            long readingGeneration = generation.get();
             Map<String, Served> all = new HashMap<>();
             Map<String, Served> latest = new HashMap<>();
             Map<String, Served> lastRetired = new HashMap<>();
@@ -87,7 +94,8 @@ public class CatalogAdapters implements AdapterRegistry.Source {
                 }
             }
             s = new Snapshot(Map.copyOf(all), Map.copyOf(latest), Map.copyOf(lastRetired), Instant.now());
-            snapshot = s;
+            // Kept only if no change was announced while reading; otherwise used once and read again next time.
+            snapshot = generation.get() == readingGeneration ? s : null;
             return s;
         }
     }

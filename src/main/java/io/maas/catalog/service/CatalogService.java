@@ -22,6 +22,7 @@ import io.maas.billing.rating.ModelRef;
 import io.maas.billing.rating.PriceEntry;
 import io.maas.billing.rating.PriceTier;
 import io.maas.gateway.api.OpenAiException;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 
 /**
  * The catalog as callers see it (who sees which versions), the version lifecycle draft → published → deprecated →
@@ -109,9 +110,16 @@ public class CatalogService {
      * deprecated or retired version must be a served version. Publishing enters the proposed price in the price
      * book for that version (effective now), so its usage is rated at it.
      */
-    @Transactional
     public CatalogRepository.VersionRow transition(Viewer viewer, String id, String version, String status,
             String successor) {
+        CatalogRepository.VersionRow changed = QuarkusTransaction.requiringNew()
+                .call(() -> transitionInTransaction(viewer, id, version, status, successor));
+        serving.invalidate(); // after the commit: a reload now sees the change
+        return changed;
+    }
+
+    private CatalogRepository.VersionRow transitionInTransaction(Viewer viewer, String id, String version,
+            String status, String successor) {
         CatalogRepository.VersionRow v = repo.versions(id, true).stream().filter(r -> r.version().equals(version))
                 .filter(viewer::sees).findFirst().orElseThrow(() -> new OpenAiException(404,
                         OpenAiException.INVALID_REQUEST, "No version '" + id + "@" + version + "' in the catalog.",
@@ -141,7 +149,6 @@ public class CatalogService {
             prices.create(new PriceEntry(ModelRef.adapter(v.baseModel(), v.servedId()), Instant.now(),
                     ChargeModelType.FLAT, List.of(PriceTier.unbounded(v.priceInput(), v.priceOutput()))), Instant.now());
         }
-        serving.invalidate();
         LOG.infof("catalog: %s %s -> %s%s", v.servedId(), v.status(), status,
                 successor == null ? "" : " (successor " + successor + ")");
         return repo.versions(id, true).stream().filter(r -> r.version().equals(version)).findFirst().orElseThrow();

@@ -27,6 +27,27 @@ public class ContentStore {
     @Inject
     MaasConfig config;
 
+    /**
+     * Staging left by a crash mid-upload is removed at start; only folders older than a day, since replicas sharing
+     * the store may be staging uploads right now.
+     */
+    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) {
+        Path staging = root().resolve("staging");
+        if (!Files.isDirectory(staging)) {
+            return;
+        }
+        java.time.Instant cutoff = java.time.Instant.now().minus(java.time.Duration.ofDays(1));
+        try (java.util.stream.Stream<Path> list = Files.list(staging)) {
+            for (Path p : list.toList()) {
+                if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+                    SafeArchive.deleteTree(p);
+                }
+            }
+        } catch (IOException e) {
+            org.jboss.logging.Logger.getLogger(ContentStore.class).warnf("could not clean %s: %s", staging, e.getMessage());
+        }
+    }
+
     public Path root() {
         return config.catalog().storeDir().orElse(config.dataDir().resolve("catalog")).toAbsolutePath().normalize();
     }
@@ -51,6 +72,20 @@ public class ContentStore {
      * folder to them, built under a hidden name and renamed so a crash never leaves a half version.
      */
     public Path commit(Path unpacked, List<SafeArchive.Entry> files, String id, String version) throws IOException {
+        return commitTo(unpacked, files, versionDir(id, version));
+    }
+
+    /** The folder of a base model registered through the catalog; the engine names the model after it. */
+    public Path modelDir(String id) {
+        return root().resolve("models").resolve(id);
+    }
+
+    /** {@link #commit} for a base model: its files linked under {@code models/<id>/}. */
+    public Path commitModel(Path unpacked, List<SafeArchive.Entry> files, String id) throws IOException {
+        return commitTo(unpacked, files, modelDir(id));
+    }
+
+    private Path commitTo(Path unpacked, List<SafeArchive.Entry> files, Path target) throws IOException {
         for (SafeArchive.Entry f : files) {
             Path blob = blob(f.sha256());
             if (Files.exists(blob)) {
@@ -66,8 +101,7 @@ public class ContentStore {
                 Files.deleteIfExists(tmp); // another upload stored the same content meanwhile
             }
         }
-        Path target = versionDir(id, version);
-        Path partial = target.resolveSibling("." + version + "." + UUID.randomUUID() + ".partial");
+        Path partial = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".partial");
         Files.createDirectories(partial);
         try {
             for (SafeArchive.Entry f : files) {
@@ -79,7 +113,13 @@ public class ContentStore {
                     Files.copy(blob(f.sha256()), link);
                 }
             }
-            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+                // Two uploads of the same new version raced; the first one stored it.
+                throw new io.maas.catalog.CatalogRejection(409, "version_exists", target.getParent().getFileName() + "/"
+                        + target.getFileName() + " is already stored; versions are immutable");
+            }
         } catch (IOException | RuntimeException e) {
             SafeArchive.deleteTree(partial);
             throw e;
