@@ -41,7 +41,8 @@ class BaseModelRegistrationTest {
 
     @Test
     void aRegisteredBaseModelIsServedAndCarriesPublishedAdapters() throws IOException {
-        String id = "base-" + UUID.randomUUID().toString().substring(0, 8);
+        // Named to sort after demo-tiny: other tests of this shared application expect it first in /v1/models.
+        String id = "tiny-base-" + UUID.randomUUID().toString().substring(0, 8);
         Api.as(Api.ADMIN_KEY).body(Map.of("id", id, "path", generatedModel(77).toString()))
                 .post("/admin/catalog/models").then().statusCode(201).body("id", equalTo(id))
                 .body("files.path", hasItem("model.safetensors"));

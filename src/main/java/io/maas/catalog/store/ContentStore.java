@@ -115,8 +115,12 @@ public class ContentStore {
             }
             try {
                 Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-                // Two uploads of the same new version raced; the first one stored it.
+            } catch (IOException e) {
+                if (!Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    throw e;
+                }
+                // Two uploads of the same new version raced and the other stored it first (Linux reports a
+                // non-empty target as a plain FileSystemException "Directory not empty").
                 throw new io.maas.catalog.CatalogRejection(409, "version_exists", target.getParent().getFileName() + "/"
                         + target.getFileName() + " is already stored; versions are immutable");
             }
