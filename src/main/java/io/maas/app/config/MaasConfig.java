@@ -46,6 +46,27 @@ public interface MaasConfig {
     /** Authentication: the API-key cache and last-used recording. */
     Auth auth();
 
+    /** HTTP request bounds answered by the application (as OpenAI error objects). */
+    Http http();
+
+    /** Metrics, health and the slow-request log (docs/adr/0011-observability-and-deployment.md). */
+    Observability observability();
+
+    /**
+     * The role this instance plays: all (the embedded default), gateway, worker or billing. The deployment contract
+     * of k8s/ (docs/operations.md); today it only decides whether readiness requires loaded models (billing does not).
+     */
+    @WithDefault("all")
+    Role role();
+
+    /** The roles of one application image. */
+    enum Role {
+        ALL, GATEWAY, WORKER, BILLING
+    }
+
+    /** Continuous batching of generations per base model. */
+    Scheduler scheduler();
+
     /** The marketplace catalog: uploads, their bounds, the content-addressed store. */
     Catalog catalog();
 
@@ -174,6 +195,54 @@ public interface MaasConfig {
         /** Most sources tracked at once; beyond it new sources are not tracked (nor refused). */
         @WithDefault("100000")
         int failureSourcesMax();
+
+        /**
+         * How long a token's tenant membership (for tokens without a tenant claim) is cached; a membership
+         * changed on another gateway takes effect here within this time (through this gateway at once).
+         */
+        @WithDefault("5s")
+        Duration memberCacheTtl();
+    }
+
+    /** Request bounds checked before any other route, so they are answered as OpenAI error objects. */
+    interface Http {
+        /** Largest header block (names, values, separators) accepted; beyond it 431. */
+        @WithDefault("16K")
+        io.quarkus.runtime.configuration.MemorySize maxHeaderSize();
+    }
+
+    /** Metrics, health and the slow-request log. */
+    interface Observability {
+        /** Requests that take at least this long (to the last byte) are logged with their timing breakdown. */
+        @WithDefault("5s")
+        Duration slowRequestThreshold();
+
+        /** How long the readiness check waits for the Kafka cluster to answer a describe-cluster call. */
+        @WithDefault("2s")
+        Duration kafkaHealthTimeout();
+
+        /** How long a Kafka readiness answer (and the consumer-lag figure) is reused before asking the broker again. */
+        @WithDefault("5s")
+        Duration kafkaHealthCacheTtl();
+    }
+
+    /** The engine's continuous-batching scheduler (one per base model, one thread driving all its steps). */
+    interface Scheduler {
+        /** Generate through the scheduler; false runs each request on its own engine thread (no batching). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Sequences decoded together in one forward step. */
+        @WithDefault("16")
+        int maxBatchSize();
+
+        /** KV cache positions (prompt + max_tokens per sequence) the running batch may reserve. */
+        @WithDefault("65536")
+        long maxTokensInFlight();
+
+        /** Requests waiting for a place in the batch; beyond it a request gets 503 engine_overloaded at once. */
+        @WithDefault("256")
+        int maxQueueLength();
     }
 
     /** Marketplace catalog: where published files live and the bounds every upload is checked against. */

@@ -12,11 +12,13 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * Gives the adapter upload route its own body bound ({@code maas.catalog.max-upload-bytes}) instead of the global
- * {@code quarkus.http.limits.max-body-size} (1M), which every other route keeps. Quarkus enforces the global bound
- * in a router handler at order -2 (from the Content-Length header) and, for bodies without one, while the resource
- * reads them (the {@code io.quarkus.max-request-size} routing-context value). For this route only, a handler before
- * it checks Content-Length against the catalog bound and hides the header from the global check, and a handler
- * after it replaces the read-time bound. The upload service counts the bytes it stores as well.
+ * {@code quarkus.http.limits.max-body-size} (1M), which every other route keeps. The global bound is enforced three
+ * times: by {@link io.maas.gateway.api.HttpLimits} (first of all routes), by Quarkus in a router handler at order -2
+ * (from the Content-Length header), and, for bodies without one, while the resource reads them (the
+ * {@code io.quarkus.max-request-size} routing-context value). For this route only, a handler before all of them
+ * checks Content-Length against the catalog bound, marks the route as bounding its own body for HttpLimits and hides
+ * the header from Quarkus' check; a handler after Quarkus' replaces the read-time bound. Chunked uploads are
+ * streamed, never buffered. The upload service counts the bytes it stores as well.
  */
 @ApplicationScoped
 public class UploadBodyLimit {
@@ -29,7 +31,9 @@ public class UploadBodyLimit {
 
     void install(@Observes Router router) {
         long max = config.catalog().maxUploadBytes();
-        router.route(HttpMethod.POST, CatalogResource.UPLOAD_PATH).order(-3).handler(rc -> before(rc, max));
+        // Before HttpLimits (Integer.MIN_VALUE + 10) and Quarkus' body limit (-2).
+        router.route(HttpMethod.POST, CatalogResource.UPLOAD_PATH).order(Integer.MIN_VALUE + 5)
+                .handler(rc -> before(rc, max));
         router.route(HttpMethod.POST, CatalogResource.UPLOAD_PATH).order(-1).handler(rc -> {
             rc.put(MAX_REQUEST_SIZE, max);
             rc.next();
@@ -56,6 +60,7 @@ public class UploadBodyLimit {
             rc.put(DECLARED_LENGTH, length);
             rc.request().headers().remove(HttpHeaders.CONTENT_LENGTH);
         }
+        rc.put(io.maas.gateway.api.HttpLimits.OWN_BODY_BOUND, max);
         rc.next();
     }
 }

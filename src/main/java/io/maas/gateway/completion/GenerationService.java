@@ -20,6 +20,7 @@ import jakarta.inject.Inject;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.maas.app.config.MaasConfig;
+import io.maas.app.observability.RequestTimelines;
 import io.maas.billing.metering.UsageData;
 import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.metering.UsageStatus;
@@ -28,6 +29,7 @@ import io.maas.gateway.api.OpenAiException;
 import io.maas.gateway.api.SseStream;
 import io.maas.gateway.auth.Caller;
 import io.maas.gateway.inference.AdapterRegistry;
+import io.maas.gateway.inference.EngineSchedulers;
 import io.maas.gateway.inference.GenerationExecutor;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.gateway.metering.TraceContext;
@@ -59,6 +61,8 @@ public class GenerationService {
     @Inject
     GenerationExecutor engineThreads;
     @Inject
+    EngineSchedulers schedulers;
+    @Inject
     UsagePublisher publisher;
     @Inject
     RateLimiter rateLimiter;
@@ -66,6 +70,8 @@ public class GenerationService {
     HardLimitCheck hardLimit;
     @Inject
     AdapterRegistry adapters;
+    @Inject
+    RequestTimelines timelines;
 
     private String source;
 
@@ -145,6 +151,7 @@ public class GenerationService {
     /** Validates everything before any work starts, so a bad request is a 4xx and never a half-sent stream. */
     public Job prepare(Caller caller, Target target, String prompt, Integer maxTokens, Sampling sampling,
             TraceContext trace, String requestId) {
+        timelines.authenticated(requestId);
         LlamaEngine engine = target.engine();
         int choices = sampling.n() == null ? 1 : sampling.n();
         if (choices < 1 || choices > MAX_CHOICES) {
@@ -209,6 +216,7 @@ public class GenerationService {
      * completion tokens summed over the choices. A cancelled choice ends the request as cancelled.
      */
     public List<GenerationResult> run(Job job, IntFunction<GenerationListener> listenerForChoice) {
+        timelines.admitted(job.requestId());
         long startedNanos = System.nanoTime();
         List<GenerationResult> results = java.util.Collections.synchronizedList(new ArrayList<>(job.choices()));
         try {
@@ -222,20 +230,22 @@ public class GenerationService {
     private List<GenerationResult> runChoices(Job job, IntFunction<GenerationListener> listenerForChoice,
             List<GenerationResult> results, long startedNanos) {
         try {
-            engineThreads.call(() -> {
-                for (int i = 0; i < job.choices(); i++) {
-                    GenerationRequest request = requestForChoice(job.request(), i);
-                    GenerationListener listener = listenerForChoice.apply(i);
-                    AdapterRegistry.AdapterEntry adapter = job.target().adapter();
-                    GenerationResult result = adapter == null ? job.engine().generate(request, listener)
-                            : adapters.withAdapter(job.engine(), adapter, () -> job.engine().generate(request, listener));
-                    results.add(result);
-                    if (result.finishReason() == FinishReason.CANCELLED) {
-                        break;
-                    }
-                }
-                return null;
-            });
+            if (schedulers.enabled()) {
+                // The scheduler's thread computes; this worker thread only waits for the result.
+                generateChoices(job, listenerForChoice, results);
+            } else {
+                engineThreads.call(() -> {
+                    generateChoices(job, listenerForChoice, results);
+                    return null;
+                });
+            }
+        } catch (OpenAiException e) {
+            // engine_overloaded: this choice never ran; earlier choices (n > 1) did and are metered.
+            if (!results.isEmpty()) {
+                publish(job, results.get(0).promptTokens(), completionTokens(results), UsageStatus.FAILED, null, null,
+                        startedNanos);
+            }
+            throw e;
         } catch (ContextLengthExceededException e) {
             throw e; // refused before any compute: nothing to meter
         } catch (InferenceException | IllegalStateException e) {
@@ -249,6 +259,24 @@ public class GenerationService {
                 cancelled ? UsageStatus.CANCELLED : UsageStatus.COMPLETED, first.finishReason().wireName(),
                 first.timeToFirstTokenMs() < 0 ? null : first.timeToFirstTokenMs(), startedNanos);
         return results;
+    }
+
+    private void generateChoices(Job job, IntFunction<GenerationListener> listenerForChoice,
+            List<GenerationResult> results) {
+        // With the scheduler this marks the hand-over to its queue (admission follows at its next step).
+        timelines.engineStarted(job.requestId());
+        for (int i = 0; i < job.choices(); i++) {
+            GenerationRequest request = requestForChoice(job.request(), i);
+            GenerationListener listener = listenerForChoice.apply(i);
+            AdapterRegistry.AdapterEntry adapter = job.target().adapter();
+            GenerationResult result = adapter == null ? schedulers.generate(job.engine(), request, listener)
+                    : adapters.withAdapter(job.engine(), adapter,
+                            () -> schedulers.generate(job.engine(), request, listener));
+            results.add(result);
+            if (result.finishReason() == FinishReason.CANCELLED) {
+                break;
+            }
+        }
     }
 
     /**

@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.maas.app.config.MaasConfig;
+import io.maas.app.observability.AdapterCacheMetrics;
 import io.maas.inference.UnknownAdapterException;
 import io.maas.inference.engine.LlamaEngine;
 import io.maas.inference.lora.LoraAdapter;
@@ -51,6 +52,8 @@ public class AdapterRegistry {
     MaasConfig config;
     @Inject
     ModelRegistry models;
+    @Inject
+    AdapterCacheMetrics cacheMetrics;
 
     /**
      * Adapters served from elsewhere than the folder (the marketplace catalog, io.maas.catalog), asked after it.
@@ -137,12 +140,13 @@ public class AdapterRegistry {
     /** Makes sure the adapter is resident in its base's engine (loading it, validated against the base, if not). */
     public void ensureLoaded(LlamaEngine engine, AdapterEntry adapter) {
         if (engine.adapter(adapter.id()).isPresent()) {
+            cacheMetrics.hit();
             return;
         }
         synchronized (this) {
             if (engine.adapter(adapter.id()).isEmpty()) {
                 sources.forEach(s -> s.beforeLoad(adapter));
-                engine.loadAdapter(adapter.id(), adapter.dir());
+                cacheMetrics.load(engine, () -> engine.loadAdapter(adapter.id(), adapter.dir()));
             }
         }
     }

@@ -141,6 +141,15 @@ class AuthorizationMatrixTest {
                         "401 403 403 403 400 403"),
                 rule("GET /admin/billing/budget-alerts", "/admin/billing/budget-alerts", null,
                         "401 403 403 403 200 403"),
+                // identity: tenant members (tenant admins manage their own tenant's; another tenant's are 404)
+                freshBodyRule("POST /v1/members", "/v1/members",
+                        () -> "{\"subject\":\"" + UUID.randomUUID() + "\",\"tenant_id\":\"" + tenantA + "\"}",
+                        "401 403 403 201 201 404"),
+                rule("GET /v1/members", "/v1/members?tenant_id=" + tenantA, null, "401 403 403 200 200 404"),
+                rule("GET /v1/members/{id}", v -> "/v1/members/" + memberOfA(), null, "401 403 403 200 200 404"),
+                rule("PATCH /v1/members/{id}", v -> "/v1/members/" + memberOfA(), "{\"role\":\"provider\"}",
+                        "401 403 403 200 200 404"),
+                rule("DELETE /v1/members/{id}", v -> "/v1/members/" + memberOfA(), null, "401 403 403 204 204 404"),
                 // catalog
                 rule("POST /v1/catalog/adapters", "/v1/catalog/adapters", "{}", "401 403 422 403 422 403"),
                 rule("GET /v1/catalog/adapters", "/v1/catalog/adapters", null, "401 200 200 200 200 200"),
@@ -158,6 +167,19 @@ class AuthorizationMatrixTest {
                         "401 403 403 403 200 403"),
                 rule("POST /admin/catalog/models", "/admin/catalog/models", "{}", "401 403 403 403 400 403"),
                 rule("GET /admin/catalog/models", "/admin/catalog/models", null, "401 403 403 403 200 403"));
+    }
+
+    /** A rule whose body is made anew for every caller (the created object must be unique). */
+    private static Rule freshBodyRule(String endpoint, String path, java.util.function.Supplier<String> body,
+            String expected) {
+        Rule template = rule(endpoint, path, null, expected);
+        return new Rule(endpoint, secret -> template.prepare().apply(secret).body(body.get()), template.path(),
+                template.expected());
+    }
+
+    private static String memberOfA() {
+        return Api.as(ADMIN_KEY).body(java.util.Map.of("subject", UUID.randomUUID().toString(), "tenant_id", tenantA))
+                .post("/v1/members").then().statusCode(201).extract().path("id");
     }
 
     @Test
