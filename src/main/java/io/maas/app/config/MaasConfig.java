@@ -46,6 +46,9 @@ public interface MaasConfig {
     /** Authentication: the API-key cache and last-used recording. */
     Auth auth();
 
+    /** Scheduled invoice finalization after each billing period. */
+    Invoicing invoicing();
+
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
         /** Generate the demo model when the models folder holds no model. */
@@ -171,5 +174,23 @@ public interface MaasConfig {
         /** Most sources tracked at once; beyond it new sources are not tracked (nor refused). */
         @WithDefault("100000")
         int failureSourcesMax();
+    }
+
+    /** The scheduled finalization of invoices (io.maas.app.scheduling.InvoiceFinalizationJob). */
+    interface Invoicing {
+        /**
+         * How often the finalizer looks for drafts of ended periods, as a Quarkus scheduler interval ({@code 1h},
+         * {@code 15m}, {@code PT30M}); {@code off} disables it (finalize-due is then an admin action only).
+         */
+        @WithDefault("1h")
+        String finalizeEvery();
+
+        /** How long after a period's end its invoices wait before the scheduler finalizes them (late usage in flight). */
+        @WithDefault("15m")
+        Duration finalizeGrace();
+
+        /** Invoices finalized per transaction; the run repeats until fewer are due. */
+        @WithDefault("1000")
+        int finalizeBatchSize();
     }
 }

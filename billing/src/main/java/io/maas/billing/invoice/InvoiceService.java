@@ -37,10 +37,23 @@ public class InvoiceService {
         return Jdbc.inTransaction(dataSource, c -> Invoicing.finalizeInvoice(c, tenantId, period, now));
     }
 
-    /** Finalizes the drafts of every period that ended by {@code now}, at most {@link #MAX_LIMIT} per call. */
+    /**
+     * Finalizes the drafts of every period that ended by {@code now}, at most {@link #MAX_LIMIT} per call; waits
+     * while another instance's scheduled run holds the finalize-due lock.
+     */
     @Transactional
     public List<Invoice> finalizeDue(Instant now) {
         return Jdbc.inTransaction(dataSource, c -> Invoicing.finalizeDue(c, now, MAX_LIMIT));
+    }
+
+    /**
+     * One batch of the scheduled finalization, in its own transaction: up to {@code limit} drafts of periods that
+     * ended by {@code endedBy}; does nothing ({@code busy}) when another instance is finalizing at this moment.
+     */
+    @Transactional
+    public Invoicing.DueRun finalizeDueBatch(Instant endedBy, Instant now, int limit) {
+        return Jdbc.inTransaction(dataSource, c -> Invoicing.finalizeDue(c, endedBy, now,
+                Math.max(1, Math.min(limit, MAX_LIMIT)), false));
     }
 
     @Transactional
