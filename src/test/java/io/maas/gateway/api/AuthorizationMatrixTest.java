@@ -140,7 +140,13 @@ class AuthorizationMatrixTest {
                 rule("PUT /admin/billing/budgets/{tenant}", v -> "/admin/billing/budgets/" + tenantA, "{}",
                         "401 403 403 403 400 403"),
                 rule("GET /admin/billing/budget-alerts", "/admin/billing/budget-alerts", null,
-                        "401 403 403 403 200 403"));
+                        "401 403 403 403 200 403"),
+                // billing ops: payouts (platform admins) and a provider's own statement (provider role only; the
+                // provider id is the caller's tenant, so wrong-tenant has nothing to reach).
+                rule("POST /admin/billing/payouts", "/admin/billing/payouts", "{}", "401 403 403 403 400 403"),
+                rule("GET /admin/billing/payouts", "/admin/billing/payouts", null, "401 403 403 403 200 403"),
+                rule("GET /v1/provider/statements", "/v1/provider/statements?period=2026-11", null,
+                        "401 403 200 403 403 403"));
     }
 
     @Test

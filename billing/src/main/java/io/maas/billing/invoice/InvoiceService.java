@@ -56,9 +56,10 @@ public class InvoiceService {
                 Math.max(1, Math.min(limit, MAX_LIMIT)), false));
     }
 
+    /** The statement of one provider (or every provider when null) for a period: usage lines, balances, payouts. */
     @Transactional
-    public List<ProviderStatements.Line> providerStatement(String providerId, BillingPeriod period) {
-        return Jdbc.inTransaction(dataSource, c -> ProviderStatements.forPeriod(c, providerId, period));
+    public ProviderStatements.Statement providerStatement(String providerId, BillingPeriod period) {
+        return Jdbc.inTransaction(dataSource, c -> ProviderStatements.statement(c, providerId, period));
     }
 
     /** The invoice as CSV: one row per line, then the total; amounts in micros and in minor units (cents). */
