@@ -16,3 +16,11 @@ create index provider_payouts_provider_idx on provider_payouts (provider_id, per
 
 create trigger provider_payouts_append_only before update or delete on provider_payouts
     for each row execute function billing_refuse_change();
+
+-- Monthly token quotas per tenant, checked by the gateway against the usage rollups (usage_rollups_daily):
+-- a tenant whose tokens of the current UTC month reached its quota gets 429 insufficient_quota.
+create table tenant_token_quotas (
+    tenant_id       varchar(64) primary key,
+    monthly_tokens  bigint      not null check (monthly_tokens > 0),
+    updated_at      timestamptz not null default now()
+);

@@ -146,7 +146,11 @@ class AuthorizationMatrixTest {
                 rule("POST /admin/billing/payouts", "/admin/billing/payouts", "{}", "401 403 403 403 400 403"),
                 rule("GET /admin/billing/payouts", "/admin/billing/payouts", null, "401 403 403 403 200 403"),
                 rule("GET /v1/provider/statements", "/v1/provider/statements?period=2026-11", null,
-                        "401 403 200 403 403 403"));
+                        "401 403 200 403 403 403"),
+                rule("PUT /admin/billing/token-quotas/{tenant}", v -> "/admin/billing/token-quotas/" + tenantA, "{}",
+                        "401 403 403 403 400 403"),
+                rule("GET /admin/billing/token-quotas", "/admin/billing/token-quotas", null,
+                        "401 403 403 403 200 403"));
     }
 
     @Test
