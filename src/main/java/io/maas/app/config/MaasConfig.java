@@ -46,6 +46,24 @@ public interface MaasConfig {
     /** Authentication: the API-key cache and last-used recording. */
     Auth auth();
 
+    /** HTTP request bounds answered by the application (as OpenAI error objects). */
+    Http http();
+
+    /** Metrics, health and the slow-request log (docs/adr/0011-observability-and-deployment.md). */
+    Observability observability();
+
+    /**
+     * The role this instance plays: all (the embedded default), gateway, worker or billing. The deployment contract
+     * of k8s/ (docs/operations.md); today it only decides whether readiness requires loaded models (billing does not).
+     */
+    @WithDefault("all")
+    Role role();
+
+    /** The roles of one application image. */
+    enum Role {
+        ALL, GATEWAY, WORKER, BILLING
+    }
+
     /** Scheduled invoice finalization after each billing period. */
     Invoicing invoicing();
 
@@ -174,6 +192,35 @@ public interface MaasConfig {
         /** Most sources tracked at once; beyond it new sources are not tracked (nor refused). */
         @WithDefault("100000")
         int failureSourcesMax();
+
+        /**
+         * How long a token's tenant membership (for tokens without a tenant claim) is cached; a membership
+         * changed on another gateway takes effect here within this time (through this gateway at once).
+         */
+        @WithDefault("5s")
+        Duration memberCacheTtl();
+    }
+
+    /** Request bounds checked before any other route, so they are answered as OpenAI error objects. */
+    interface Http {
+        /** Largest header block (names, values, separators) accepted; beyond it 431. */
+        @WithDefault("16K")
+        io.quarkus.runtime.configuration.MemorySize maxHeaderSize();
+    }
+
+    /** Metrics, health and the slow-request log. */
+    interface Observability {
+        /** Requests that take at least this long (to the last byte) are logged with their timing breakdown. */
+        @WithDefault("5s")
+        Duration slowRequestThreshold();
+
+        /** How long the readiness check waits for the Kafka cluster to answer a describe-cluster call. */
+        @WithDefault("2s")
+        Duration kafkaHealthTimeout();
+
+        /** How long a Kafka readiness answer (and the consumer-lag figure) is reused before asking the broker again. */
+        @WithDefault("5s")
+        Duration kafkaHealthCacheTtl();
     }
 
     /** The scheduled finalization of invoices (io.maas.app.scheduling.InvoiceFinalizationJob). */

@@ -141,6 +141,15 @@ class AuthorizationMatrixTest {
                         "401 403 403 403 400 403"),
                 rule("GET /admin/billing/budget-alerts", "/admin/billing/budget-alerts", null,
                         "401 403 403 403 200 403"),
+                // identity: tenant members (tenant admins manage their own tenant's; another tenant's are 404)
+                freshBodyRule("POST /v1/members", "/v1/members",
+                        () -> "{\"subject\":\"" + UUID.randomUUID() + "\",\"tenant_id\":\"" + tenantA + "\"}",
+                        "401 403 403 201 201 404"),
+                rule("GET /v1/members", "/v1/members?tenant_id=" + tenantA, null, "401 403 403 200 200 404"),
+                rule("GET /v1/members/{id}", v -> "/v1/members/" + memberOfA(), null, "401 403 403 200 200 404"),
+                rule("PATCH /v1/members/{id}", v -> "/v1/members/" + memberOfA(), "{\"role\":\"provider\"}",
+                        "401 403 403 200 200 404"),
+                rule("DELETE /v1/members/{id}", v -> "/v1/members/" + memberOfA(), null, "401 403 403 204 204 404"),
                 // billing ops: payouts (platform admins) and a provider's own statement (provider role only; the
                 // provider id is the caller's tenant, so wrong-tenant has nothing to reach).
                 rule("POST /admin/billing/payouts", "/admin/billing/payouts", "{}", "401 403 403 403 400 403"),
@@ -151,6 +160,19 @@ class AuthorizationMatrixTest {
                         "401 403 403 403 400 403"),
                 rule("GET /admin/billing/token-quotas", "/admin/billing/token-quotas", null,
                         "401 403 403 403 200 403"));
+    }
+
+    /** A rule whose body is made anew for every caller (the created object must be unique). */
+    private static Rule freshBodyRule(String endpoint, String path, java.util.function.Supplier<String> body,
+            String expected) {
+        Rule template = rule(endpoint, path, null, expected);
+        return new Rule(endpoint, secret -> template.prepare().apply(secret).body(body.get()), template.path(),
+                template.expected());
+    }
+
+    private static String memberOfA() {
+        return Api.as(ADMIN_KEY).body(java.util.Map.of("subject", UUID.randomUUID().toString(), "tenant_id", tenantA))
+                .post("/v1/members").then().statusCode(201).extract().path("id");
     }
 
     @Test
