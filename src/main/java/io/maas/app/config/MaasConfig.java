@@ -64,6 +64,8 @@ public interface MaasConfig {
         ALL, GATEWAY, WORKER, BILLING
     }
 
+    /** Continuous batching of generations per base model. */
+    Scheduler scheduler();
     /** Scheduled invoice finalization after each billing period. */
     Invoicing invoicing();
 
@@ -221,6 +223,25 @@ public interface MaasConfig {
         /** How long a Kafka readiness answer (and the consumer-lag figure) is reused before asking the broker again. */
         @WithDefault("5s")
         Duration kafkaHealthCacheTtl();
+    }
+
+    /** The engine's continuous-batching scheduler (one per base model, one thread driving all its steps). */
+    interface Scheduler {
+        /** Generate through the scheduler; false runs each request on its own engine thread (no batching). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Sequences decoded together in one forward step. */
+        @WithDefault("16")
+        int maxBatchSize();
+
+        /** KV cache positions (prompt + max_tokens per sequence) the running batch may reserve. */
+        @WithDefault("65536")
+        long maxTokensInFlight();
+
+        /** Requests waiting for a place in the batch; beyond it a request gets 503 engine_overloaded at once. */
+        @WithDefault("256")
+        int maxQueueLength();
     }
 
     /** The scheduled finalization of invoices (io.maas.app.scheduling.InvoiceFinalizationJob). */
