@@ -66,6 +66,8 @@ public interface MaasConfig {
 
     /** Continuous batching of generations per base model. */
     Scheduler scheduler();
+    /** Scheduled invoice finalization after each billing period. */
+    Invoicing invoicing();
 
     /** The marketplace catalog: uploads, their bounds, the content-addressed store. */
     Catalog catalog();
@@ -277,5 +279,23 @@ public interface MaasConfig {
         /** How long a gateway serves from its snapshot of the catalog before reading it again. */
         @WithDefault("5s")
         Duration cacheTtl();
+    }
+
+    /** The scheduled finalization of invoices (io.maas.app.scheduling.InvoiceFinalizationJob). */
+    interface Invoicing {
+        /**
+         * How often the finalizer looks for drafts of ended periods, as a Quarkus scheduler interval ({@code 1h},
+         * {@code 15m}, {@code PT30M}); {@code off} disables it (finalize-due is then an admin action only).
+         */
+        @WithDefault("1h")
+        String finalizeEvery();
+
+        /** How long after a period's end its invoices wait before the scheduler finalizes them (late usage in flight). */
+        @WithDefault("15m")
+        Duration finalizeGrace();
+
+        /** Invoices finalized per transaction; the run repeats until fewer are due. */
+        @WithDefault("1000")
+        int finalizeBatchSize();
     }
 }

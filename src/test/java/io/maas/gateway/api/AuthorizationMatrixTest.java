@@ -166,7 +166,17 @@ class AuthorizationMatrixTest {
                 rule("GET /admin/catalog/retired-reservations", "/admin/catalog/retired-reservations", null,
                         "401 403 403 403 200 403"),
                 rule("POST /admin/catalog/models", "/admin/catalog/models", "{}", "401 403 403 403 400 403"),
-                rule("GET /admin/catalog/models", "/admin/catalog/models", null, "401 403 403 403 200 403"));
+                rule("GET /admin/catalog/models", "/admin/catalog/models", null, "401 403 403 403 200 403"),
+                // billing ops: payouts (platform admins) and a provider's own statement (provider role only; the
+                // provider id is the caller's tenant, so wrong-tenant has nothing to reach).
+                rule("POST /admin/billing/payouts", "/admin/billing/payouts", "{}", "401 403 403 403 400 403"),
+                rule("GET /admin/billing/payouts", "/admin/billing/payouts", null, "401 403 403 403 200 403"),
+                rule("GET /v1/provider/statements", "/v1/provider/statements?period=2026-11", null,
+                        "401 403 200 403 403 403"),
+                rule("PUT /admin/billing/token-quotas/{tenant}", v -> "/admin/billing/token-quotas/" + tenantA, "{}",
+                        "401 403 403 403 400 403"),
+                rule("GET /admin/billing/token-quotas", "/admin/billing/token-quotas", null,
+                        "401 403 403 403 200 403"));
     }
 
     /** A rule whose body is made anew for every caller (the created object must be unique). */
