@@ -46,6 +46,9 @@ public interface MaasConfig {
     /** Authentication: the API-key cache and last-used recording. */
     Auth auth();
 
+    /** The billing console's sessions. */
+    Console console();
+
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
         /** Generate the demo model when the models folder holds no model. */
@@ -171,5 +174,20 @@ public interface MaasConfig {
         /** Most sources tracked at once; beyond it new sources are not tracked (nor refused). */
         @WithDefault("100000")
         int failureSourcesMax();
+    }
+
+    /** The billing console at {@code /console}: its server-side login sessions (docs/adr/0008-console.md). */
+    interface Console {
+        /** A session unused this long ends (the next page asks to log in again). */
+        @WithDefault("30m")
+        Duration sessionIdleTimeout();
+
+        /** A session ends this long after login, however active. */
+        @WithDefault("12h")
+        Duration sessionMaxAge();
+
+        /** Most sessions held at once; beyond it the oldest session ends to make room. */
+        @WithDefault("10000")
+        int sessionsMax();
     }
 }
