@@ -326,7 +326,10 @@ public class AdminConsoleResource {
         String t = tenant == null || tenant.isBlank() ? null : tenant.trim();
         var list = error == null ? invoices.list(t, p, s, InvoiceService.MAX_LIMIT) : List.<io.maas.billing.invoice.Invoicing.Summary>of();
         BillingPeriod last = BillingPeriod.of(BillingPeriod.containing(Instant.now()).month().minusMonths(1));
+        // Drafts are computed: a tenant's period may have no stored row yet, but its draft can still be opened.
+        boolean draftOnly = error == null && t != null && p != null && list.isEmpty() && !Invoice.FINALIZED.equals(s);
         return Response.status(error == null ? 200 : 400).entity(pages.page(invoiceList, "invoices")
+                .data("draftOnly", draftOnly)
                 .data("invoices", list).data("period", period == null ? "" : period).data("status", s == null ? "" : s)
                 .data("tenant", t == null ? "" : t).data("error", error).data("lastPeriod", last.toString())
                 .data("currentPeriod", BillingPeriod.containing(Instant.now()).toString()).render()).build();

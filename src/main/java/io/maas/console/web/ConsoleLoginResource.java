@@ -35,6 +35,9 @@ import io.vertx.core.http.HttpServerRequest;
 @Path("/console")
 @Produces(MediaType.TEXT_HTML)
 public class ConsoleLoginResource {
+    static final java.util.List<String> OIDC_SESSION_COOKIES = java.util.List.of("q_session_console",
+            "q_session_console_chunk_1", "q_session_console_chunk_2", "q_session_console_chunk_3",
+            "q_session_console_chunk_4");
     @Inject
     ConsolePages pages;
     @Inject
@@ -110,8 +113,14 @@ public class ConsoleLoginResource {
         if (session != null) {
             sessions.close(session.id());
         }
-        return Response.seeOther(java.net.URI.create("/console/login"))
-                .header("Set-Cookie", ConsoleSessions.cookie(ConsoleSessions.COOKIE, "", secure(request), 0)).build();
+        Response.ResponseBuilder out = Response.seeOther(java.net.URI.create("/console/login"))
+                .header("Set-Cookie", ConsoleSessions.cookie(ConsoleSessions.COOKIE, "", secure(request), 0));
+        // A single sign-on login also left the OIDC tenant's session cookie (possibly in chunks): drop it too, so
+        // the next "log in with single sign-on" asks Keycloak again.
+        for (String name : OIDC_SESSION_COOKIES) {
+            out.header("Set-Cookie", ConsoleSessions.cookie(name, "", secure(request), 0));
+        }
+        return out.build();
     }
 
     private Response loginPage(HttpServerRequest request, int status, String message) {
@@ -119,7 +128,7 @@ public class ConsoleLoginResource {
         return Response.status(status).type("text/html;charset=UTF-8")
                 .header("Set-Cookie", ConsoleSessions.cookie(ConsoleSessions.LOGIN_CSRF_COOKIE, token, secure(request), 3600))
                 .entity(login.data("csrf", token).data("csrfField", ConsolePages.CSRF_FIELD).data("error", message)
-                        .data("oidc", false).data("user", null).data("nav", "").render())
+                        .data("oidc", ConsoleOidcResource.enabled()).data("user", null).data("nav", "").render())
                 .build();
     }
 

@@ -32,7 +32,10 @@
     scales[valueAxis] = {
       beginAtZero: true, stacked: spec.stacked,
       title: { display: true, text: spec.unit },
-      ticks: { callback: function (v) { return spec.unit === 'USD' ? money.format(v) : count.format(v); } }
+      ticks: {
+        precision: spec.unit === 'USD' ? undefined : 0,
+        callback: function (v) { return spec.unit === 'USD' ? money.format(v) : count.format(v); }
+      }
     };
     scales[valueAxis === 'x' ? 'y' : 'x'] = { stacked: spec.stacked };
     canvas.chart = new Chart(canvas, {

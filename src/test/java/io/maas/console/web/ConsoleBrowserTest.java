@@ -14,10 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,13 +24,8 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import io.maas.testing.Api;
@@ -51,52 +44,26 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTest
 @QuarkusTestResource(value = EmbeddedServicesResource.class, restrictToAnnotatedClass = false)
 class ConsoleBrowserTest {
-    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
     static final Duration BILLING_WAIT = Duration.ofSeconds(30);
 
     @TestHTTPResource("/")
     URL base;
 
-    static Path profile;
-    static Path downloads;
+    static HeadlessChromium browser;
     static WebDriver driver;
+    static Path downloads;
 
     @BeforeAll
     static void startBrowser() throws IOException {
-        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
-            throw new IllegalStateException("the console's browser test needs Debian's chromium and chromium-driver "
-                    + "(apt-get install chromium chromium-driver): " + CHROMIUM + ", " + CHROMEDRIVER);
-        }
-        profile = Files.createTempDirectory("console-chromium-");
-        downloads = Files.createTempDirectory("console-downloads-");
-        Files.createDirectories(SCREENSHOTS);
-        ChromeOptions options = new ChromeOptions();
-        // Binary and driver are given explicitly, so Selenium Manager never looks for (or downloads) either.
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                "--user-data-dir=" + profile, "--window-size=1366,900");
-        options.setExperimentalOption("prefs", Map.of("download.default_directory", downloads.toString(),
-                "download.prompt_for_download", false));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort().build();
-        driver = new ChromeDriver(service, options);
-        driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
+        browser = new HeadlessChromium();
+        driver = browser.driver;
+        downloads = browser.downloads;
     }
 
     @AfterAll
     static void stopBrowser() throws IOException {
-        if (driver != null) {
-            driver.quit();
-        }
-        for (Path dir : new Path[] { profile, downloads }) {
-            if (dir != null) {
-                try (Stream<Path> files = Files.walk(dir)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
+        if (browser != null) {
+            browser.close();
         }
     }
 
@@ -109,7 +76,7 @@ class ConsoleBrowserTest {
     }
 
     private static void screenshot(String name) throws IOException {
-        Files.write(SCREENSHOTS.resolve(name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+        browser.screenshot(name);
     }
 
     private static String text(String css) {
@@ -224,6 +191,10 @@ class ConsoleBrowserTest {
         assertTrue(content.startsWith("invoice,tenant,period,status"), content);
         assertTrue(content.contains(",finalized,") && content.contains("RESERVATION_FEE"), content);
 
+        open("/console/admin");
+        waitUpTo(Duration.ofSeconds(10)).until(d -> chartsDrawn());
+        assertTrue(Long.parseLong(text("#kpi-tokens-today").replace(",", "")) >= used);
+        screenshot("05-admin-overview-with-traffic");
         open("/console/admin/adapters");
         screenshot("05-admin-adapters");
         open("/console/admin/invoices?period=" + last);

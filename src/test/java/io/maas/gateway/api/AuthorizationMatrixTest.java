@@ -149,6 +149,10 @@ class AuthorizationMatrixTest {
                 console("GET /console/login", "/console/login", null, "200 200 200 200 200 200"),
                 consoleLogin(),
                 console("POST /console/logout", "/console/logout", Map.of(), "303 303 303 303 303 303"),
+                // Single sign-on is off in this profile: the link leads back to the key login; the code-flow
+                // endpoint accepts only Keycloak's code flow (never an API key), so nobody gets past it here.
+                console("GET /console/oidc/login", "/console/oidc/login", null, "303 303 303 303 303 303"),
+                console("GET /console/oidc/session", "/console/oidc/session", null, "401 401 401 401 401 401"),
                 console("GET /console/admin", "/console/admin", null, "303 403 403 403 200 403"),
                 console("GET /console/admin/tenants", "/console/admin/tenants?q=matrix", null, "303 403 403 403 200 403"),
                 console("GET /console/admin/tenants/{id}", v -> "/console/admin/tenants/" + tenantA, null,
