@@ -49,6 +49,21 @@ public interface MaasConfig {
     /** The billing console's sessions. */
     Console console();
 
+    /** Metrics, health and the slow-request log (docs/adr/0011-observability-and-deployment.md). */
+    Observability observability();
+
+    /**
+     * The role this instance plays: all (the embedded default), gateway, worker or billing. The deployment contract
+     * of k8s/ (docs/operations.md); today it only decides whether readiness requires loaded models (billing does not).
+     */
+    @WithDefault("all")
+    Role role();
+
+    /** The roles of one application image. */
+    enum Role {
+        ALL, GATEWAY, WORKER, BILLING
+    }
+
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
         /** Generate the demo model when the models folder holds no model. */
@@ -189,5 +204,20 @@ public interface MaasConfig {
         /** Most sessions held at once; beyond it the oldest session ends to make room. */
         @WithDefault("10000")
         int sessionsMax();
+    }
+
+    /** Metrics, health and the slow-request log. */
+    interface Observability {
+        /** Requests that take at least this long (to the last byte) are logged with their timing breakdown. */
+        @WithDefault("5s")
+        Duration slowRequestThreshold();
+
+        /** How long the readiness check waits for the Kafka cluster to answer a describe-cluster call. */
+        @WithDefault("2s")
+        Duration kafkaHealthTimeout();
+
+        /** How long a Kafka readiness answer (and the consumer-lag figure) is reused before asking the broker again. */
+        @WithDefault("5s")
+        Duration kafkaHealthCacheTtl();
     }
 }

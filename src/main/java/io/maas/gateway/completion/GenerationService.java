@@ -20,6 +20,7 @@ import jakarta.inject.Inject;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.maas.app.config.MaasConfig;
+import io.maas.app.observability.RequestTimelines;
 import io.maas.billing.metering.UsageData;
 import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.metering.UsageStatus;
@@ -66,6 +67,8 @@ public class GenerationService {
     HardLimitCheck hardLimit;
     @Inject
     AdapterRegistry adapters;
+    @Inject
+    RequestTimelines timelines;
 
     private String source;
 
@@ -144,6 +147,7 @@ public class GenerationService {
     /** Validates everything before any work starts, so a bad request is a 4xx and never a half-sent stream. */
     public Job prepare(Caller caller, Target target, String prompt, Integer maxTokens, Sampling sampling,
             TraceContext trace, String requestId) {
+        timelines.authenticated(requestId);
         LlamaEngine engine = target.engine();
         int choices = sampling.n() == null ? 1 : sampling.n();
         if (choices < 1 || choices > MAX_CHOICES) {
@@ -208,6 +212,7 @@ public class GenerationService {
      * completion tokens summed over the choices. A cancelled choice ends the request as cancelled.
      */
     public List<GenerationResult> run(Job job, IntFunction<GenerationListener> listenerForChoice) {
+        timelines.admitted(job.requestId());
         long startedNanos = System.nanoTime();
         List<GenerationResult> results = java.util.Collections.synchronizedList(new ArrayList<>(job.choices()));
         try {
@@ -222,6 +227,7 @@ public class GenerationService {
             List<GenerationResult> results, long startedNanos) {
         try {
             engineThreads.call(() -> {
+                timelines.engineStarted(job.requestId());
                 for (int i = 0; i < job.choices(); i++) {
                     GenerationRequest request = requestForChoice(job.request(), i);
                     GenerationListener listener = listenerForChoice.apply(i);

@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.maas.app.config.MaasConfig;
+import io.maas.app.observability.AdapterCacheMetrics;
 import io.maas.inference.UnknownAdapterException;
 import io.maas.inference.engine.LlamaEngine;
 import io.maas.inference.lora.LoraAdapter;
@@ -51,6 +52,8 @@ public class AdapterRegistry {
     MaasConfig config;
     @Inject
     ModelRegistry models;
+    @Inject
+    AdapterCacheMetrics cacheMetrics;
 
     /** An adapter on the marketplace: where its files are, its base, and who earns on it. */
     public record AdapterEntry(String id, String baseModel, String provider, Path dir) {
@@ -92,11 +95,12 @@ public class AdapterRegistry {
     /** Makes sure the adapter is resident in its base's engine (loading it, validated against the base, if not). */
     public void ensureLoaded(LlamaEngine engine, AdapterEntry adapter) {
         if (engine.adapter(adapter.id()).isPresent()) {
+            cacheMetrics.hit();
             return;
         }
         synchronized (this) {
             if (engine.adapter(adapter.id()).isEmpty()) {
-                engine.loadAdapter(adapter.id(), adapter.dir());
+                cacheMetrics.load(engine, () -> engine.loadAdapter(adapter.id(), adapter.dir()));
             }
         }
     }

@@ -68,6 +68,16 @@ public class GenerationExecutor {
         }
     }
 
+    /** Requests waiting for an engine thread (a metric). */
+    public int queued() {
+        return executor.getQueue().size();
+    }
+
+    /** Requests running on an engine thread now (a metric). */
+    public int active() {
+        return executor.getActiveCount();
+    }
+
     @PreDestroy
     void stop() {
         executor.shutdown();

@@ -15,6 +15,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.maas.app.config.MaasConfig;
+import io.maas.app.observability.RequestTimelines;
 import io.maas.billing.metering.UsageEvent;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -35,6 +36,8 @@ public class UsagePublisher {
     MaasConfig config;
     @Inject
     MeterRegistry registry;
+    @Inject
+    RequestTimelines timelines;
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
@@ -72,6 +75,7 @@ public class UsagePublisher {
     /** Records a usage event; never blocks the caller. */
     public void publish(UsageEvent event) {
         publisher.record(event);
+        timelines.metered(event);
     }
 
     /** False while the spool is nearly full: new requests are refused rather than served unmetered. */

@@ -49,6 +49,8 @@ public class UsageConsumer {
 
     @Inject
     UsageRecorder recorder;
+    @Inject
+    UsageConsumerStats stats;
 
     @Inject
     @Channel(DEAD_LETTER_CHANNEL)
@@ -112,12 +114,13 @@ public class UsageConsumer {
                 throw new StoppingException();
             }
             try {
-                recorder.record(events);
+                stats.stored(recorder.record(events));
                 return;
             } catch (UsageRecorder.DataRejectedException e) {
                 throw e;
             } catch (RuntimeException e) {
                 // The database is away: hold this partition (no ack, no dead letter) and retry, so nothing is lost.
+                stats.storeFailed();
                 long backoffMs = Math.min(RETRY_BACKOFF_MAX_MS, 100L << Math.min(attempt, 6));
                 LOG.warnf("usage batch of %d not stored (attempt %d), retrying in %d ms: %s", events.size(), attempt,
                         backoffMs, e.getMessage());
@@ -170,6 +173,7 @@ public class UsageConsumer {
             try {
                 deadLetters.send(message);
                 acked.get(DEAD_LETTER_ACK_TIMEOUT_S, TimeUnit.SECONDS);
+                stats.deadLettered();
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
