@@ -49,6 +49,9 @@ public interface MaasConfig {
     /** The billing console's sessions. */
     Console console();
 
+    /** HTTP request bounds answered by the application (as OpenAI error objects). */
+    Http http();
+
     /** Metrics, health and the slow-request log (docs/adr/0011-observability-and-deployment.md). */
     Observability observability();
 
@@ -63,6 +66,9 @@ public interface MaasConfig {
     enum Role {
         ALL, GATEWAY, WORKER, BILLING
     }
+
+    /** Continuous batching of generations per base model. */
+    Scheduler scheduler();
 
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
@@ -189,6 +195,20 @@ public interface MaasConfig {
         /** Most sources tracked at once; beyond it new sources are not tracked (nor refused). */
         @WithDefault("100000")
         int failureSourcesMax();
+
+        /**
+         * How long a token's tenant membership (for tokens without a tenant claim) is cached; a membership
+         * changed on another gateway takes effect here within this time (through this gateway at once).
+         */
+        @WithDefault("5s")
+        Duration memberCacheTtl();
+    }
+
+    /** Request bounds checked before any other route, so they are answered as OpenAI error objects. */
+    interface Http {
+        /** Largest header block (names, values, separators) accepted; beyond it 431. */
+        @WithDefault("16K")
+        io.quarkus.runtime.configuration.MemorySize maxHeaderSize();
     }
 
     /** The billing console at {@code /console}: its server-side login sessions (docs/adr/0008-console.md). */
@@ -219,5 +239,24 @@ public interface MaasConfig {
         /** How long a Kafka readiness answer (and the consumer-lag figure) is reused before asking the broker again. */
         @WithDefault("5s")
         Duration kafkaHealthCacheTtl();
+    }
+
+    /** The engine's continuous-batching scheduler (one per base model, one thread driving all its steps). */
+    interface Scheduler {
+        /** Generate through the scheduler; false runs each request on its own engine thread (no batching). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Sequences decoded together in one forward step. */
+        @WithDefault("16")
+        int maxBatchSize();
+
+        /** KV cache positions (prompt + max_tokens per sequence) the running batch may reserve. */
+        @WithDefault("65536")
+        long maxTokensInFlight();
+
+        /** Requests waiting for a place in the batch; beyond it a request gets 503 engine_overloaded at once. */
+        @WithDefault("256")
+        int maxQueueLength();
     }
 }

@@ -7,6 +7,7 @@ import jakarta.inject.Inject;
 import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.usage.UsageConsumer;
 import io.maas.billing.usage.UsageConsumerStats;
+import io.maas.gateway.inference.EngineSchedulers;
 import io.maas.gateway.inference.GenerationExecutor;
 import io.maas.gateway.inference.ModelRegistry;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -29,6 +30,8 @@ public class ServiceMetrics {
     @Inject
     GenerationExecutor engineThreads;
     @Inject
+    EngineSchedulers schedulers;
+    @Inject
     ModelRegistry models;
     @Inject
     UsageConsumerStats billing;
@@ -42,6 +45,10 @@ public class ServiceMetrics {
                 .description("requests waiting for an engine thread").register(registry);
         Gauge.builder("maas.engine.active", engineThreads, GenerationExecutor::active)
                 .description("requests generating on an engine thread now").register(registry);
+        Gauge.builder("maas.scheduler.queue.depth", schedulers, EngineSchedulers::queued)
+                .description("requests waiting for a place in a continuous batch").register(registry);
+        Gauge.builder("maas.scheduler.running", schedulers, EngineSchedulers::running)
+                .description("sequences in the running continuous batches").register(registry);
         Gauge.builder("maas.models.loaded", models, m -> m.modelIds().size())
                 .description("base models loaded and served").register(registry);
         for (String id : models.modelIds()) {

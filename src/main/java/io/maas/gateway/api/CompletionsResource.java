@@ -14,6 +14,7 @@ import jakarta.ws.rs.core.StreamingOutput;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -57,13 +58,20 @@ public class CompletionsResource {
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Create a completion", description = "OpenAI-compatible; `stream: true` answers server-sent events.")
     @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(implementation = CompletionRequest.class)))
+            schema = @Schema(implementation = CompletionRequest.class),
+            examples = @ExampleObject(name = "completion", value = OpenApiExamples.COMPLETION_REQUEST)))
     @APIResponse(responseCode = "200", content = {
-            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = CompletionResponse.class)),
+            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = CompletionResponse.class),
+                    examples = @ExampleObject(name = "completion", value = OpenApiExamples.COMPLETION_RESPONSE)),
             @Content(mediaType = SseStream.MEDIA_TYPE) })
-    @APIResponse(responseCode = "400", description = "Invalid request (OpenAI error object)")
-    @APIResponse(responseCode = "404", description = "Unknown model")
-    @APIResponse(responseCode = "429", description = "Rate limit exceeded")
+    @APIResponse(responseCode = "400", description = "Invalid request (OpenAI error object)", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, examples = @ExampleObject(name = "invalid", value = OpenApiExamples.ERROR_400)))
+    @APIResponse(responseCode = "404", description = "Unknown model", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, examples = @ExampleObject(name = "unknown model", value = OpenApiExamples.ERROR_404)))
+    @APIResponse(responseCode = "413", description = "Body over the configured bound", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, examples = @ExampleObject(name = "too large", value = OpenApiExamples.ERROR_413)))
+    @APIResponse(responseCode = "429", description = "Rate limit exceeded", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, examples = @ExampleObject(name = "rate limited", value = OpenApiExamples.ERROR_429)))
     public Response complete(byte[] body, @HeaderParam(TraceContext.HEADER) String traceparent,
             @HeaderParam(RequestIds.HEADER) String requestId, @Context HttpServerResponse response) {
         CompletionService.Prepared prepared = completions.prepare(Caller.of(identity),
@@ -81,13 +89,22 @@ public class CompletionsResource {
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Create a chat completion", description = "OpenAI-compatible; `stream: true` answers server-sent events.")
     @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(implementation = ChatCompletionRequest.class)))
+            schema = @Schema(implementation = ChatCompletionRequest.class), examples = {
+                    @ExampleObject(name = "chat", value = OpenApiExamples.CHAT_REQUEST),
+                    @ExampleObject(name = "streamed, with usage, on an adapter", value = OpenApiExamples.CHAT_STREAM_REQUEST) }))
     @APIResponse(responseCode = "200", content = {
-            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ChatCompletionResponse.class)),
-            @Content(mediaType = SseStream.MEDIA_TYPE) })
-    @APIResponse(responseCode = "400", description = "Invalid request (OpenAI error object)")
-    @APIResponse(responseCode = "404", description = "Unknown model")
-    @APIResponse(responseCode = "429", description = "Rate limit exceeded")
+            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ChatCompletionResponse.class),
+                    examples = @ExampleObject(name = "chat", value = OpenApiExamples.CHAT_RESPONSE)),
+            @Content(mediaType = SseStream.MEDIA_TYPE,
+                    examples = @ExampleObject(name = "stream", value = OpenApiExamples.CHAT_STREAM_RESPONSE)) })
+    @APIResponse(responseCode = "400", description = "Invalid request (OpenAI error object)", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, examples = @ExampleObject(name = "invalid", value = OpenApiExamples.ERROR_400)))
+    @APIResponse(responseCode = "404", description = "Unknown model", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, examples = @ExampleObject(name = "unknown model", value = OpenApiExamples.ERROR_404)))
+    @APIResponse(responseCode = "413", description = "Body over the configured bound", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, examples = @ExampleObject(name = "too large", value = OpenApiExamples.ERROR_413)))
+    @APIResponse(responseCode = "429", description = "Rate limit exceeded", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, examples = @ExampleObject(name = "rate limited", value = OpenApiExamples.ERROR_429)))
     public Response chat(byte[] body, @HeaderParam(TraceContext.HEADER) String traceparent,
             @HeaderParam(RequestIds.HEADER) String requestId, @Context HttpServerResponse response) {
         ChatCompletionService.Prepared prepared = chat.prepare(Caller.of(identity),
@@ -106,7 +123,11 @@ public class CompletionsResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Create embeddings", description = "OpenAI-compatible; `encoding_format` float or base64.")
     @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(implementation = EmbeddingRequest.class)))
+            schema = @Schema(implementation = EmbeddingRequest.class),
+            examples = @ExampleObject(name = "two inputs", value = OpenApiExamples.EMBEDDING_REQUEST)))
+    @APIResponse(responseCode = "200", content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = EmbeddingResponse.class),
+            examples = @ExampleObject(name = "float vectors (shortened)", value = OpenApiExamples.EMBEDDING_RESPONSE)))
     public EmbeddingResponse embeddings(byte[] body, @HeaderParam(TraceContext.HEADER) String traceparent,
             @HeaderParam(RequestIds.HEADER) String requestId) {
         return embeddings.embed(Caller.of(identity), WireJson.read(body, EmbeddingRequest.class),

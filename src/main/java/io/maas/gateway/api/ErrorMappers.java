@@ -69,13 +69,49 @@ public class ErrorMappers {
         if (request.remoteAddress() != null) {
             failures.recordFailure(request.remoteAddress().hostAddress());
         }
-        return respond(401, "Incorrect API key provided. You can find your API keys in the console.",
-                OpenAiException.INVALID_REQUEST, null, "invalid_api_key")
-                .header("WWW-Authenticate", "Bearer").build();
+        if (presentedApiKey(request)) {
+            return respond(401, "Incorrect API key provided. You can find your API keys in the console.",
+                    OpenAiException.INVALID_REQUEST, null, "invalid_api_key")
+                    .header("WWW-Authenticate", "Bearer").build();
+        }
+        // Any other bearer token went to OIDC: say what failed, without echoing the token.
+        boolean expired = mentionsExpiry(e);
+        return respond(401, expired
+                ? "The access token has expired. Get a new token from the identity provider."
+                : "The access token is not valid: its signature, issuer or claims could not be verified.",
+                OpenAiException.INVALID_REQUEST, null, expired ? "token_expired" : "invalid_token")
+                .header("WWW-Authenticate", expired ? "Bearer error=\"invalid_token\", error_description=\"expired\""
+                        : "Bearer error=\"invalid_token\"").build();
+    }
+
+    private static boolean presentedApiKey(HttpServerRequest request) {
+        String header = request.getHeader("Authorization");
+        if (header == null || header.length() < 7 || !header.regionMatches(true, 0, "bearer ", 0, 7)) {
+            return true;
+        }
+        return header.substring(7).trim().startsWith("sk-");
+    }
+
+    /** Whether the failure (or one of its causes) is a token past its expiry, as jose4j and quarkus-oidc word it. */
+    static boolean mentionsExpiry(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String message = t.getMessage();
+            if (message != null && (message.contains("Expiration Time") || message.toLowerCase(java.util.Locale.ROOT)
+                    .contains("expired"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @ServerExceptionMapper
-    public Response unauthorized(UnauthorizedException e) {
+    public Response unauthorized(UnauthorizedException e, HttpServerRequest request) {
+        if (!presentedApiKey(request)) {
+            // A bearer token that is not an API key, and no identity provider took it (OIDC is off).
+            return respond(401, "This server accepts API keys ('Authorization: Bearer sk-...') and no other"
+                    + " bearer tokens.", OpenAiException.INVALID_REQUEST, null, "invalid_api_key")
+                    .header("WWW-Authenticate", "Bearer").build();
+        }
         return respond(401, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
                 OpenAiException.INVALID_REQUEST, null, "missing_api_key")
                 .header("WWW-Authenticate", "Bearer").build();

@@ -11,6 +11,11 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
 import io.maas.gateway.auth.Caller;
 import io.maas.gateway.auth.Roles;
 import io.maas.gateway.inference.AdapterRegistry;
@@ -37,6 +42,9 @@ public class ModelsResource {
     SecurityIdentity identity;
 
     @GET
+    @APIResponse(responseCode = "200", content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = ModelList.class),
+            examples = @ExampleObject(name = "a base model and its adapter", value = OpenApiExamples.MODEL_LIST)))
     public ModelList list() {
         Caller caller = Caller.of(identity);
         List<ModelCard> cards = new ArrayList<>(models.modelIds().stream().filter(caller::mayUse).map(this::card).toList());
@@ -49,6 +57,11 @@ public class ModelsResource {
 
     @GET
     @Path("{id}")
+    @APIResponse(responseCode = "200", content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = ModelCard.class),
+            examples = @ExampleObject(name = "an adapter", value = OpenApiExamples.MODEL)))
+    @APIResponse(responseCode = "404", description = "Unknown model", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, examples = @ExampleObject(name = "unknown model", value = OpenApiExamples.ERROR_404)))
     public ModelCard get(@PathParam("id") String id) {
         Caller caller = Caller.of(identity);
         // A model the caller's key may not use answers as if it did not exist, as OpenAI does.

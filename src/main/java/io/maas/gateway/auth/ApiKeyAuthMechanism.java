@@ -17,7 +17,8 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * Reads {@code Authorization: Bearer sk-...}. Other bearer tokens are left to other mechanisms (OIDC),
- * so API keys and Keycloak tokens can be used side by side. Runs first, so a source over its
+ * so API keys and Keycloak tokens can be used side by side; an access token that OIDC validated within
+ * {@code maas.auth.key-cache-ttl} (and before its expiry) is answered from {@link VerifiedTokenCache}. Runs first, so a source over its
  * failed-authentication limit is refused (429) before any key lookup or token validation.
  */
 @ApplicationScoped
@@ -26,6 +27,8 @@ public class ApiKeyAuthMechanism implements HttpAuthenticationMechanism {
 
     @Inject
     AuthFailureLimiter failures;
+    @Inject
+    VerifiedTokenCache verifiedTokens;
 
     @Override
     public Uni<SecurityIdentity> authenticate(RoutingContext context, IdentityProviderManager identityProviderManager) {
@@ -37,7 +40,9 @@ public class ApiKeyAuthMechanism implements HttpAuthenticationMechanism {
         }
         String secret = bearerApiKey(context);
         if (secret == null) {
-            return Uni.createFrom().optional(java.util.Optional.empty());
+            // Another bearer token: an access token validated a moment ago is taken as it was (VerifiedTokenCache);
+            // anything else is left to OIDC.
+            return Uni.createFrom().optional(verifiedTokens.get(bearerToken(context)));
         }
         return identityProviderManager.authenticate(new ApiKeyAuthenticationRequest(secret));
     }
@@ -51,6 +56,15 @@ public class ApiKeyAuthMechanism implements HttpAuthenticationMechanism {
     @Override
     public int getPriority() {
         return DEFAULT_PRIORITY + 100;
+    }
+
+    static String bearerToken(RoutingContext context) {
+        String header = context.request().getHeader(HttpHeaderNames.AUTHORIZATION);
+        if (header == null || header.length() <= BEARER.length()
+                || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return null;
+        }
+        return header.substring(BEARER.length()).trim();
     }
 
     static String bearerApiKey(RoutingContext context) {

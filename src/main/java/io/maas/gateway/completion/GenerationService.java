@@ -29,6 +29,7 @@ import io.maas.gateway.api.OpenAiException;
 import io.maas.gateway.api.SseStream;
 import io.maas.gateway.auth.Caller;
 import io.maas.gateway.inference.AdapterRegistry;
+import io.maas.gateway.inference.EngineSchedulers;
 import io.maas.gateway.inference.GenerationExecutor;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.gateway.metering.TraceContext;
@@ -59,6 +60,8 @@ public class GenerationService {
     ModelRegistry models;
     @Inject
     GenerationExecutor engineThreads;
+    @Inject
+    EngineSchedulers schedulers;
     @Inject
     UsagePublisher publisher;
     @Inject
@@ -226,21 +229,22 @@ public class GenerationService {
     private List<GenerationResult> runChoices(Job job, IntFunction<GenerationListener> listenerForChoice,
             List<GenerationResult> results, long startedNanos) {
         try {
-            engineThreads.call(() -> {
-                timelines.engineStarted(job.requestId());
-                for (int i = 0; i < job.choices(); i++) {
-                    GenerationRequest request = requestForChoice(job.request(), i);
-                    GenerationListener listener = listenerForChoice.apply(i);
-                    AdapterRegistry.AdapterEntry adapter = job.target().adapter();
-                    GenerationResult result = adapter == null ? job.engine().generate(request, listener)
-                            : adapters.withAdapter(job.engine(), adapter, () -> job.engine().generate(request, listener));
-                    results.add(result);
-                    if (result.finishReason() == FinishReason.CANCELLED) {
-                        break;
-                    }
-                }
-                return null;
-            });
+            if (schedulers.enabled()) {
+                // The scheduler's thread computes; this worker thread only waits for the result.
+                generateChoices(job, listenerForChoice, results);
+            } else {
+                engineThreads.call(() -> {
+                    generateChoices(job, listenerForChoice, results);
+                    return null;
+                });
+            }
+        } catch (OpenAiException e) {
+            // engine_overloaded: this choice never ran; earlier choices (n > 1) did and are metered.
+            if (!results.isEmpty()) {
+                publish(job, results.get(0).promptTokens(), completionTokens(results), UsageStatus.FAILED, null, null,
+                        startedNanos);
+            }
+            throw e;
         } catch (ContextLengthExceededException e) {
             throw e; // refused before any compute: nothing to meter
         } catch (InferenceException | IllegalStateException e) {
@@ -254,6 +258,24 @@ public class GenerationService {
                 cancelled ? UsageStatus.CANCELLED : UsageStatus.COMPLETED, first.finishReason().wireName(),
                 first.timeToFirstTokenMs() < 0 ? null : first.timeToFirstTokenMs(), startedNanos);
         return results;
+    }
+
+    private void generateChoices(Job job, IntFunction<GenerationListener> listenerForChoice,
+            List<GenerationResult> results) {
+        // With the scheduler this marks the hand-over to its queue (admission follows at its next step).
+        timelines.engineStarted(job.requestId());
+        for (int i = 0; i < job.choices(); i++) {
+            GenerationRequest request = requestForChoice(job.request(), i);
+            GenerationListener listener = listenerForChoice.apply(i);
+            AdapterRegistry.AdapterEntry adapter = job.target().adapter();
+            GenerationResult result = adapter == null ? schedulers.generate(job.engine(), request, listener)
+                    : adapters.withAdapter(job.engine(), adapter,
+                            () -> schedulers.generate(job.engine(), request, listener));
+            results.add(result);
+            if (result.finishReason() == FinishReason.CANCELLED) {
+                break;
+            }
+        }
     }
 
     /**

@@ -45,9 +45,7 @@ public class GenerationExecutor {
         try {
             future = executor.submit(work);
         } catch (RejectedExecutionException e) {
-            throw new OpenAiException(503, OpenAiException.SERVER,
-                    "The engine is currently overloaded, please try again later.", null, "engine_overloaded",
-                    Map.of("Retry-After", "1"));
+            throw overloaded();
         }
         try {
             return future.get();
@@ -66,6 +64,13 @@ public class GenerationExecutor {
             }
             throw new IllegalStateException(cause);
         }
+    }
+
+    /** The answer to a request refused because the engine's queue is full: 503 engine_overloaded, Retry-After. */
+    public static OpenAiException overloaded() {
+        return new OpenAiException(503, OpenAiException.SERVER,
+                "The engine is currently overloaded, please try again later.", null, "engine_overloaded",
+                Map.of("Retry-After", "1"));
     }
 
     /** Requests waiting for an engine thread (a metric). */

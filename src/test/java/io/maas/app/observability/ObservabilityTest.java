@@ -69,7 +69,8 @@ class ObservabilityTest {
                 "maas_adapter_cache_evictions_total", "maas_metering_queue_depth", "maas_metering_spool_entries",
                 "maas_metering_spool_bytes", "maas_metering_publish_failures", "maas_metering_publish_latency_seconds_count",
                 "maas_billing_events_rated_total", "maas_billing_events_duplicate_total", "maas_billing_batches_total",
-                "maas_billing_events_dead_lettered_total", "maas_billing_consumer_lag", "maas_requests_open")) {
+                "maas_billing_events_dead_lettered_total", "maas_billing_consumer_lag", "maas_requests_open",
+                "maas_scheduler_queue_depth", "maas_scheduler_running")) {
             assertFalse(Double.isNaN(sample(text, name, Map.of())), name + " missing from /q/metrics");
         }
         assertEquals(1.0, sample(text, "maas_models_loaded", Map.of()), 0.0, "the demo model is loaded");

@@ -141,6 +141,15 @@ class AuthorizationMatrixTest {
                         "401 403 403 403 400 403"),
                 rule("GET /admin/billing/budget-alerts", "/admin/billing/budget-alerts", null,
                         "401 403 403 403 200 403"),
+                // identity: tenant members (tenant admins manage their own tenant's; another tenant's are 404)
+                freshBodyRule("POST /v1/members", "/v1/members",
+                        () -> "{\"subject\":\"" + UUID.randomUUID() + "\",\"tenant_id\":\"" + tenantA + "\"}",
+                        "401 403 403 201 201 404"),
+                rule("GET /v1/members", "/v1/members?tenant_id=" + tenantA, null, "401 403 403 200 200 404"),
+                rule("GET /v1/members/{id}", v -> "/v1/members/" + memberOfA(), null, "401 403 403 200 200 404"),
+                rule("PATCH /v1/members/{id}", v -> "/v1/members/" + memberOfA(), "{\"role\":\"provider\"}",
+                        "401 403 403 200 200 404"),
+                rule("DELETE /v1/members/{id}", v -> "/v1/members/" + memberOfA(), null, "401 403 403 204 204 404"),
                 // console: HTML pages. Anonymous callers are sent to the login page (303); a logged-in user without
                 // the page's role gets the 403 page. Keys are sent as bearer headers here (no session, so no CSRF
                 // token is due; ConsoleSecurityTest covers the cookie session and CSRF). Forms are posted empty:
@@ -211,6 +220,19 @@ class AuthorizationMatrixTest {
         return new Rule(json.endpoint(), secret -> given().redirects().follow(false).contentType(ContentType.URLENC)
                 .cookie("maas_console_login", "matrix-token").formParam("_csrf", "matrix-token")
                 .formParam("api_key", secret == null ? "" : secret), json.path(), json.expected());
+    }
+
+    /** A rule whose body is made anew for every caller (the created object must be unique). */
+    private static Rule freshBodyRule(String endpoint, String path, java.util.function.Supplier<String> body,
+            String expected) {
+        Rule template = rule(endpoint, path, null, expected);
+        return new Rule(endpoint, secret -> template.prepare().apply(secret).body(body.get()), template.path(),
+                template.expected());
+    }
+
+    private static String memberOfA() {
+        return Api.as(ADMIN_KEY).body(java.util.Map.of("subject", UUID.randomUUID().toString(), "tenant_id", tenantA))
+                .post("/v1/members").then().statusCode(201).extract().path("id");
     }
 
     @Test

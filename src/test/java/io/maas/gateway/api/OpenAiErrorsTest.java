@@ -119,7 +119,9 @@ class OpenAiErrorsTest {
     void anOversizedBodyIs413() {
         String big = "{\"model\":\"demo-tiny\",\"prompt\":\"" + "a".repeat(1_100_000) + "\"}";
         given().header("Authorization", ADMIN).contentType(ContentType.JSON).body(big).post("/v1/completions")
-                .then().statusCode(413);
+                .then().statusCode(413)
+                .body("error.type", equalTo("invalid_request_error"))
+                .body("error.code", equalTo("request_too_large"));
     }
 
     @Test

@@ -7,10 +7,14 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.nullValue;
 
 import java.util.List;
 import java.util.Map;
+
+import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,7 +46,7 @@ public class OidcAuthTest {
 
     @BeforeEach
     void tenantsOfTheRealmExist() {
-        for (String tenant : List.of("acme", "globex")) {
+        for (String tenant : List.of("acme", "globex", "initech")) {
             int status = as(ADMIN_KEY).body(Map.of("id", tenant, "name", tenant)).post("/admin/tenants").statusCode();
             if (status != 201 && status != 409) {
                 throw new IllegalStateException("could not create tenant " + tenant + ": " + status);
@@ -113,7 +117,10 @@ public class OidcAuthTest {
         char last = parts[2].charAt(10);
         String forged = parts[0] + "." + parts[1] + "." + parts[2].substring(0, 10) + (last == 'A' ? 'B' : 'A')
                 + parts[2].substring(11);
-        as(forged).get("/v1/me").then().statusCode(401);
+        as(forged).get("/v1/me").then().statusCode(401)
+                .body("error.code", equalTo("invalid_token"))
+                .body("error.message", containsString("access token is not valid"))
+                .body("error.message", not(containsString("API key")));
         // A payload edited to claim another tenant, with the original signature, fails the same way.
         String otherTenant = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
                 new String(java.util.Base64.getUrlDecoder().decode(parts[1])).replace("\"platform\"", "\"globex\"")
@@ -135,12 +142,92 @@ public class OidcAuthTest {
         // The client's access tokens live 2 s: the same token must be refused once that has passed.
         await().pollDelay(java.time.Duration.ofSeconds(2)).atMost(java.time.Duration.ofSeconds(30))
                 .until(() -> as(shortLived).get("/v1/me").statusCode() == 401);
-        as(shortLived).get("/v1/me").then().statusCode(401);
+        as(shortLived).get("/v1/me").then().statusCode(401)
+                .body("error.code", equalTo("token_expired"))
+                .body("error.message", containsString("expired"))
+                .body("error.message", not(containsString("API key")));
     }
 
     @Test
     void apiKeysStillWorkBesideOidc() {
         as(ADMIN_KEY).get("/v1/me").then().statusCode(200).body("tenant_id", equalTo("platform"));
         as("sk-wrong-0000000000000000000000000000").get("/v1/me").then().statusCode(401);
+    }
+
+    private static String subjectOf(String token) {
+        String payload = new String(java.util.Base64.getUrlDecoder().decode(token.split("\\.")[1]),
+                java.nio.charset.StandardCharsets.UTF_8);
+        return io.restassured.path.json.JsonPath.from(payload).getString("sub");
+    }
+
+    @Test
+    void tokenWithoutTenantClaimActsForTheTenantOfItsMembership() {
+        // initech-lead has no tenant_id attribute and no realm role: nothing to act as until added as a member.
+        as(userToken("initech-lead")).get("/v1/me").then().statusCode(403);
+        String leadId = as(ADMIN_KEY).body(Map.of("email", "Initech-Lead@example.com", "role", "tenant-admin",
+                "tenant_id", "initech")).post("/v1/members").then().statusCode(201).extract().path("id");
+        String lead = userToken("initech-lead");
+        as(lead).get("/v1/me").then().statusCode(200)
+                .body("principal", equalTo("initech-lead"))
+                .body("tenant_id", equalTo("initech"))
+                .body("roles", hasItem("tenant-admin"));
+
+        // The lead (a tenant admin through membership) manages initech's members with the token.
+        String dev = userToken("initech-dev");
+        as(lead).body(Map.of("email", "initech-dev@example.com")).post("/v1/members").then().statusCode(201);
+        // initech-dev's email is not verified: a membership by email does not apply to the token.
+        as(dev).get("/v1/me").then().statusCode(403);
+        String devId = as(lead).body(Map.of("subject", subjectOf(dev))).post("/v1/members").then().statusCode(201)
+                .body("tenant_id", equalTo("initech")).extract().path("id");
+        as(dev).get("/v1/me").then().statusCode(200).body("tenant_id", equalTo("initech"))
+                .body("roles", hasItem("tenant-member"));
+        as(dev).body("{\"model\":\"demo-tiny\",\"prompt\":\"hi\",\"max_tokens\":1}").post("/v1/completions")
+                .then().statusCode(200);
+        as(dev).get("/v1/members").then().statusCode(403);
+
+        // Changing the role changes what the same token may do, at once on this gateway.
+        as(lead).body(Map.of("role", "provider")).patch("/v1/members/" + devId).then().statusCode(200);
+        as(dev).get("/v1/me").then().statusCode(200).body("roles", hasItem("provider"))
+                .body("roles", not(hasItem("tenant-member")));
+        as(dev).body("{\"model\":\"demo-tiny\",\"prompt\":\"hi\",\"max_tokens\":1}").post("/v1/completions")
+                .then().statusCode(403);
+        as(lead).delete("/v1/members/" + devId).then().statusCode(204);
+        as(dev).get("/v1/me").then().statusCode(403);
+
+        // Another tenant's admin (a claim-mapped token) cannot see or change initech's members.
+        String acmeAdmin = userToken("acme-admin");
+        as(acmeAdmin).get("/v1/members/" + leadId).then().statusCode(404);
+        as(acmeAdmin).delete("/v1/members/" + leadId).then().statusCode(404);
+        as(acmeAdmin).get("/v1/members").then().statusCode(200).body("data.id", not(hasItem(leadId)));
+        as(ADMIN_KEY).queryParam("tenant", "initech").get("/admin/audit").then().statusCode(200)
+                .body("data.find { it.action == 'member.remove' && it.target_id == '" + devId + "' }.actor",
+                        equalTo("initech-lead"));
+    }
+
+    @Test
+    void aTenantClaimTakesPrecedenceOverAMembership() {
+        as(ADMIN_KEY).body(Map.of("email", "globex-dev@example.com", "role", "tenant-admin", "tenant_id", "initech"))
+                .post("/v1/members").then().statusCode(201);
+        as(userToken("globex-dev")).get("/v1/me").then().statusCode(200)
+                .body("tenant_id", equalTo("globex"))
+                .body("roles", equalTo(List.of("tenant-member")));
+    }
+
+    @Inject
+    VerifiedTokenCache verifiedTokens;
+
+    @Test
+    void aValidatedTokenIsReusedWhileValidAndAForgedVariantIsNot() {
+        String token = userToken("acme-dev");
+        verifiedTokens.clear();
+        as(token).get("/v1/me").then().statusCode(200);
+        org.junit.jupiter.api.Assertions.assertTrue(verifiedTokens.get(token).isPresent(), "validated token cached");
+        as(token).get("/v1/me").then().statusCode(200).body("tenant_id", equalTo("acme"))
+                .body("principal", equalTo("acme-dev"));
+        String[] parts = token.split("\\.");
+        String forged = parts[0] + "." + parts[1] + "." + parts[2].substring(0, parts[2].length() - 2)
+                + (parts[2].endsWith("AA") ? "BB" : "AA");
+        as(forged).get("/v1/me").then().statusCode(401).body("error.code", equalTo("invalid_token"));
+        org.junit.jupiter.api.Assertions.assertTrue(verifiedTokens.get(forged).isEmpty(), "failures are not cached");
     }
 }

@@ -1,5 +1,6 @@
 package io.maas.inference.engine;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.maas.inference.ChatTemplateException;
 import io.maas.inference.ContextLengthExceededException;
@@ -42,6 +43,9 @@ public final class LlamaEngine implements AutoCloseable {
     /** Resident adapters by default (override with {@code -Dinference.maxResidentAdapters} or {@link #load(Path, int)}). */
     public static final int DEFAULT_MAX_RESIDENT_ADAPTERS = Integer.getInteger("inference.maxResidentAdapters", 16);
 
+    /** No byte bound on resident adapters unless one is given to {@link #load(Path, int, long)}. */
+    public static final long UNBOUNDED_ADAPTER_BYTES = Long.MAX_VALUE;
+
     static {
         PyTorchSetup.apply();
     }
@@ -58,6 +62,9 @@ public final class LlamaEngine implements AutoCloseable {
     private final Semaphore compute;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final int maxResidentAdapters;
+    private final long maxResidentAdapterBytes;
+    /** Sum of {@link LoraAdapter#sizeBytes()} over {@link #adapters}; guarded by {@link #adapters}. */
+    private long residentAdapterBytes;
     /** Resident adapters in least-recently-used-first order; guarded by itself. */
     private final LinkedHashMap<String, AdapterEntry> adapters = new LinkedHashMap<>(16, 0.75f, true);
 
@@ -73,8 +80,9 @@ public final class LlamaEngine implements AutoCloseable {
     }
 
     private LlamaEngine(String modelId, ModelConfig config, ModelTokenizer tokenizer, LlamaModel model,
-                        Optional<ChatTemplate> chatTemplate, int maxResidentAdapters) {
+                        Optional<ChatTemplate> chatTemplate, int maxResidentAdapters, long maxResidentAdapterBytes) {
         this.maxResidentAdapters = maxResidentAdapters;
+        this.maxResidentAdapterBytes = maxResidentAdapterBytes;
         this.modelId = modelId;
         this.config = config;
         this.tokenizer = tokenizer;
@@ -97,8 +105,20 @@ public final class LlamaEngine implements AutoCloseable {
 
     /** {@link #load(Path)} keeping at most {@code maxResidentAdapters} LoRA adapters resident (LRU). */
     public static LlamaEngine load(Path modelDir, int maxResidentAdapters) {
+        return load(modelDir, maxResidentAdapters, UNBOUNDED_ADAPTER_BYTES);
+    }
+
+    /**
+     * {@link #load(Path)} keeping at most {@code maxResidentAdapters} LoRA adapters, together at most
+     * {@code maxResidentAdapterBytes} of adapter matrices, resident (LRU).
+     */
+    public static LlamaEngine load(Path modelDir, int maxResidentAdapters, long maxResidentAdapterBytes) {
         if (maxResidentAdapters < 1) {
             throw new IllegalArgumentException("maxResidentAdapters must be at least 1, was " + maxResidentAdapters);
+        }
+        if (maxResidentAdapterBytes < 1) {
+            throw new IllegalArgumentException("maxResidentAdapterBytes must be positive, was "
+                    + maxResidentAdapterBytes);
         }
         Path dir = modelDir.toAbsolutePath().normalize();
         if (!Files.isDirectory(dir)) {
@@ -111,7 +131,7 @@ public final class LlamaEngine implements AutoCloseable {
             // Closing the checkpoint closes its file channels; the mapped buffers stay valid.
             LlamaModel model = LlamaModel.load(config, checkpoint);
             return new LlamaEngine(dir.getFileName().toString(), config, tokenizer, model, chatTemplate,
-                    maxResidentAdapters);
+                    maxResidentAdapters, maxResidentAdapterBytes);
         } catch (RuntimeException | Error e) {
             tokenizer.close();
             throw e;
@@ -168,9 +188,40 @@ public final class LlamaEngine implements AutoCloseable {
      * counted. Exceptions from the listener end generation, free its memory and propagate.
      */
     public GenerationResult generate(GenerationRequest request, GenerationListener listener) {
-        long startNanos = System.nanoTime();
+        Sequence sequence = start(request, listener);
+        while (!sequence.finished()) {
+            // Asked before queueing for a slot, so listener code never runs while a slot is held.
+            if (sequence.cancelRequested()) {
+                sequence.cancel();
+            } else if (sequence.prefilling()) {
+                prefillChunk(sequence);
+            } else {
+                decode(List.of(sequence));
+            }
+        }
+        if (sequence.failure() != null) {
+            throw sequence.failure();
+        }
+        return sequence.result();
+    }
+
+    /**
+     * Prepares {@code request} for step-wise generation (by {@link #generate} or a batch scheduler): tokenizes
+     * the prompt, checks the context length, takes a lease on its adapter, and allocates its request-scoped
+     * {@code NDManager} and a KV cache for prompt + max_tokens. Throws as {@link #generate} does for a request
+     * that cannot start; the caller must drive the returned sequence to its end (or cancel it) to free it.
+     */
+    public Sequence start(GenerationRequest request, GenerationListener listener) {
+        return start(request, listener, promptTokens(request), System.nanoTime());
+    }
+
+    /**
+     * The token ids {@code request}'s prompt runs as (BOS alone for an empty prompt), checked against the context
+     * length: a scheduler calls this on the submitting thread to know a request's KV reservation before admitting
+     * it.
+     */
+    public int[] promptTokens(GenerationRequest request) {
         Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(listener, "listener");
         ensureOpen();
         int[] prompt = tokenizer.encode(request.prompt());
         if (prompt.length == 0) {
@@ -184,62 +235,170 @@ public final class LlamaEngine implements AutoCloseable {
         if (needed > maxContextTokens()) {
             throw new ContextLengthExceededException(prompt.length, request.maxTokens(), maxContextTokens());
         }
-        AdapterEntry adapterEntry = request.adapter().map(this::acquireAdapter).orElse(null);
+        return prompt;
+    }
+
+    /** {@link #start(GenerationRequest, GenerationListener)} with the prompt from {@link #promptTokens}. */
+    public Sequence start(GenerationRequest request, GenerationListener listener, int[] prompt, long startNanos) {
+        Objects.requireNonNull(listener, "listener");
+        ensureOpen();
+        long needed = (long) prompt.length + request.maxTokens();
+        AdapterLease lease = request.adapter().map(id -> new AdapterLease(acquireAdapter(id))).orElse(null);
+        NDManager requestManager = null;
         try {
-            return generate(request, listener, startNanos, prompt, needed,
-                    adapterEntry == null ? null : adapterEntry.adapter);
-        } finally {
-            if (adapterEntry != null) {
-                releaseAdapter(adapterEntry);
+            Sampler sampler = new Sampler(request, decodableVocabSize);
+            IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(tokenizer, request.stop(),
+                    request.maxTokens());
+            requestManager = model.newRequestManager();
+            KvCache cache = model.newCache(requestManager, (int) needed);
+            return new Sequence(this, request, listener, startNanos, prompt, (int) needed, lease, sampler,
+                    detokenizer, requestManager, cache);
+        } catch (RuntimeException | Error e) {
+            if (requestManager != null) {
+                requestManager.close();
             }
+            if (lease != null) {
+                lease.close();
+            }
+            throw e;
         }
     }
 
-    private GenerationResult generate(GenerationRequest request, GenerationListener listener, long startNanos,
-                                      int[] prompt, long needed, LoraAdapter adapter) {
-        Sampler sampler = new Sampler(request, decodableVocabSize);
-        IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(tokenizer, request.stop(),
-                request.maxTokens());
-        Deltas deltas = new Deltas(listener);
-        int count = 0;
-        long timeToFirstTokenMs = -1;
-        FinishReason finish;
-        try (NDManager requestManager = model.newRequestManager();
-             KvCache cache = model.newCache(requestManager, (int) needed)) {
-            float[] logits = prefill(requestManager, cache, prompt, listener, adapter);
-            while (true) {
-                if (logits == null) {
-                    finish = FinishReason.CANCELLED;
-                    break;
+    /**
+     * Runs the next chunk (at most {@value #PREFILL_CHUNK_TOKENS} tokens) of a prefilling sequence's prompt in a
+     * compute slot; after the last chunk the first token is sampled and streamed. A failure ends the sequence.
+     */
+    public void prefillChunk(Sequence sequence) {
+        if (!sequence.prefilling()) {
+            throw new IllegalStateException("sequence is not prefilling");
+        }
+        int start = sequence.prefilled;
+        int end = Math.min(sequence.prompt.length, start + PREFILL_CHUNK_TOKENS);
+        boolean last = end == sequence.prompt.length;
+        float[] logits;
+        try {
+            acquireCompute();
+            try {
+                ensureOpen();
+                try (NDManager stepScope = sequence.manager.newSubManager()) {
+                    NDArray out = model.forward(stepScope, sequence.cache,
+                            Arrays.copyOfRange(sequence.prompt, start, end), false, sequence.adapter);
+                    // The whole row in one copy; the sampler only looks at ids below decodableVocabSize.
+                    logits = last ? out.toFloatArray() : null;
                 }
-                int next = sampler.sample(logits);
-                count++;
-                if (count == 1) {
-                    timeToFirstTokenMs = (System.nanoTime() - startNanos) / 1_000_000;
-                }
-                if (eosTokenIds.contains(next)) {
-                    finish = FinishReason.STOP;
-                    break;
-                }
-                if (request.logprobs()) {
-                    deltas.logprobs.add(Logprobs.of(logits, decodableVocabSize, next, request.topLogprobs(),
-                            tokenizer::tokenText));
-                }
-                deltas.send(detokenizer.accept(next), false);
-                if (detokenizer.stopped()) {
-                    finish = FinishReason.STOP;
-                    break;
-                }
-                if (count == request.maxTokens()) {
-                    finish = FinishReason.LENGTH;
-                    break;
-                }
-                logits = step(requestManager, cache, new int[] {next}, listener, adapter);
+            } finally {
+                compute.release();
+            }
+        } catch (RuntimeException e) {
+            sequence.fail(e);
+            return;
+        }
+        sequence.prefilled = end;
+        if (last) {
+            sequence.accept(logits);
+        }
+    }
+
+    /**
+     * One decode step for every decoding sequence in {@code batch} (any mix of adapters and the bare base) as one
+     * batched forward pass in one compute slot; each then samples and streams its token. Rows are ordered by
+     * adapter internally so each adapter's delta is one product. A failed step ends every sequence in it.
+     */
+    public void decode(List<Sequence> batch) {
+        List<Sequence> rows = new ArrayList<>(batch.size());
+        for (Sequence s : batch) {
+            if (s.decoding()) {
+                rows.add(s);
             }
         }
-        deltas.send(detokenizer.finish(), true);
-        return new GenerationResult(detokenizer.text(), prompt.length, count, finish, deltas.logprobs,
-                timeToFirstTokenMs);
+        if (rows.isEmpty()) {
+            return;
+        }
+        // Stable grouping by adapter instance: consecutive rows of one adapter share its delta matmuls.
+        Map<Object, List<Sequence>> groups = new LinkedHashMap<>();
+        for (Sequence s : rows) {
+            groups.computeIfAbsent(s.adapter == null ? NO_ADAPTER : s.adapter, k -> new ArrayList<>()).add(s);
+        }
+        rows.clear();
+        groups.values().forEach(rows::addAll);
+        int b = rows.size();
+        float[] flat;
+        try {
+            acquireCompute();
+            try {
+                ensureOpen();
+                if (b == 1) {
+                    Sequence s = rows.get(0);
+                    try (NDManager stepScope = s.manager.newSubManager()) {
+                        flat = model.forward(stepScope, s.cache, new int[] {s.nextToken}, false, s.adapter)
+                                .toFloatArray();
+                    }
+                } else {
+                    KvCache[] caches = new KvCache[b];
+                    int[] tokens = new int[b];
+                    LoraAdapter[] adapters = new LoraAdapter[b];
+                    for (int i = 0; i < b; i++) {
+                        Sequence s = rows.get(i);
+                        caches[i] = s.cache;
+                        tokens[i] = s.nextToken;
+                        adapters[i] = s.adapter;
+                    }
+                    try (NDManager stepScope = model.newRequestManager()) {
+                        flat = model.forwardBatch(stepScope, caches, tokens, adapters).toFloatArray();
+                    }
+                }
+            } finally {
+                compute.release();
+            }
+        } catch (RuntimeException e) {
+            rows.forEach(s -> s.fail(e));
+            return;
+        }
+        int vocab = config.vocabSize();
+        for (int i = 0; i < b; i++) {
+            rows.get(i).accept(b == 1 ? flat : Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab));
+        }
+    }
+
+    private static final Object NO_ADAPTER = new Object();
+
+    private void acquireCompute() {
+        try {
+            compute.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InferenceException("interrupted while waiting for a compute slot", e);
+        }
+    }
+
+    boolean isEos(int token) {
+        return eosTokenIds.contains(token);
+    }
+
+    int decodableVocabSize() {
+        return decodableVocabSize;
+    }
+
+    /** A request's hold on a resident adapter: an unload or eviction waits until every lease is closed. */
+    final class AdapterLease implements AutoCloseable {
+        private final AdapterEntry entry;
+        private boolean closed;
+
+        AdapterLease(AdapterEntry entry) {
+            this.entry = entry;
+        }
+
+        LoraAdapter adapter() {
+            return entry.adapter;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                releaseAdapter(entry);
+            }
+        }
     }
 
     /** Test and tooling access to the forward pass. */
@@ -302,24 +461,37 @@ public final class LlamaEngine implements AutoCloseable {
                 if (adapters.containsKey(id)) {
                     throw new InferenceException("adapter " + id + " is already loaded on model " + modelId);
                 }
-                int excess = adapters.size() + 1 - maxResidentAdapters;
+                if (adapter.sizeBytes() > maxResidentAdapterBytes) {
+                    throw new InferenceException("cannot load adapter " + id + ": its " + adapter.sizeBytes()
+                            + " bytes exceed the resident adapter limit of " + maxResidentAdapterBytes + " bytes");
+                }
+                // Least recently used first; adapters in use are skipped, never evicted.
+                int count = adapters.size();
+                long bytes = residentAdapterBytes;
                 List<String> victims = new ArrayList<>();
                 for (Iterator<Map.Entry<String, AdapterEntry>> it = adapters.entrySet().iterator();
-                     it.hasNext() && victims.size() < excess; ) {
+                     it.hasNext() && (count + 1 > maxResidentAdapters
+                             || bytes + adapter.sizeBytes() > maxResidentAdapterBytes); ) {
                     Map.Entry<String, AdapterEntry> e = it.next();
                     if (e.getValue().users == 0) {
                         victims.add(e.getKey());
+                        count--;
+                        bytes -= e.getValue().adapter.sizeBytes();
                     }
                 }
-                if (victims.size() < excess) {
-                    throw new InferenceException("cannot load adapter " + id + ": all " + adapters.size()
-                            + " resident adapters (the limit is " + maxResidentAdapters + ") are in use");
+                if (count + 1 > maxResidentAdapters || bytes + adapter.sizeBytes() > maxResidentAdapterBytes) {
+                    throw new InferenceException("cannot load adapter " + id + ": the " + adapters.size()
+                            + " resident adapters (" + residentAdapterBytes + " bytes; the limits are "
+                            + maxResidentAdapters + " adapters and " + maxResidentAdapterBytes
+                            + " bytes) are in use");
                 }
                 for (String victim : victims) {
                     AdapterEntry e = adapters.remove(victim);
                     e.removed = true;
+                    residentAdapterBytes -= e.adapter.sizeBytes();
                     evicted.add(e.adapter);
                 }
+                residentAdapterBytes += adapter.sizeBytes();
                 adapters.put(id, new AdapterEntry(adapter));
             }
         } catch (RuntimeException e) {
@@ -342,6 +514,7 @@ public final class LlamaEngine implements AutoCloseable {
                 return false;
             }
             e.removed = true;
+            residentAdapterBytes -= e.adapter.sizeBytes();
             if (e.users > 0) {
                 return true; // the last user closes it
             }
@@ -369,6 +542,17 @@ public final class LlamaEngine implements AutoCloseable {
         return maxResidentAdapters;
     }
 
+    public long maxResidentAdapterBytes() {
+        return maxResidentAdapterBytes;
+    }
+
+    /** Bytes of adapter matrices currently resident (in-flight users of unloaded adapters not counted). */
+    public long residentAdapterBytes() {
+        synchronized (adapters) {
+            return residentAdapterBytes;
+        }
+    }
+
     private AdapterEntry acquireAdapter(String id) {
         synchronized (adapters) {
             AdapterEntry e = adapters.get(id); // marks it most recently used
@@ -394,72 +578,6 @@ public final class LlamaEngine implements AutoCloseable {
     @Override
     public String toString() {
         return "LlamaEngine[" + modelId + "]";
-    }
-
-    /**
-     * Runs the prompt in chunks, bounding attention memory and letting other requests' steps interleave; returns
-     * the last position's logits, or null if the listener cancelled.
-     */
-    private float[] prefill(NDManager requestManager, KvCache cache, int[] prompt, GenerationListener listener,
-                            LoraAdapter adapter) {
-        float[] logits = null;
-        for (int start = 0; start < prompt.length; start += PREFILL_CHUNK_TOKENS) {
-            int end = Math.min(prompt.length, start + PREFILL_CHUNK_TOKENS);
-            logits = step(requestManager, cache, Arrays.copyOfRange(prompt, start, end), listener, adapter);
-            if (logits == null) {
-                return null;
-            }
-        }
-        return logits;
-    }
-
-    /**
-     * One forward step in a compute slot; returns the last position's logits (one copy out of native memory), or
-     * null without computing if the listener has cancelled.
-     */
-    private float[] step(NDManager requestManager, KvCache cache, int[] tokenIds, GenerationListener listener,
-                         LoraAdapter adapter) {
-        // Asked before queueing for a slot, so listener code never runs while a slot is held.
-        if (listener.isCancelled()) {
-            return null;
-        }
-        try {
-            compute.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InferenceException("interrupted while waiting for a compute slot", e);
-        }
-        try {
-            ensureOpen();
-            try (NDManager stepScope = requestManager.newSubManager()) {
-                // The whole row in one copy; the sampler only looks at ids below decodableVocabSize.
-                return model.forward(stepScope, cache, tokenIds, false, adapter).toFloatArray();
-            }
-        } finally {
-            compute.release();
-        }
-    }
-
-    /** Sends text deltas with the logprobs of the tokens consumed since the previous delta. */
-    private static final class Deltas {
-
-        private final GenerationListener listener;
-        private final List<TokenLogprob> logprobs = new ArrayList<>();
-        private int sentLogprobs;
-
-        Deltas(GenerationListener listener) {
-            this.listener = listener;
-        }
-
-        void send(String text, boolean last) {
-            boolean pendingLogprobs = sentLogprobs < logprobs.size();
-            if (text.isEmpty() && !(last && pendingLogprobs)) {
-                return; // logprobs wait for the text their tokens complete
-            }
-            List<TokenLogprob> batch = List.copyOf(logprobs.subList(sentLogprobs, logprobs.size()));
-            sentLogprobs = logprobs.size();
-            listener.onDelta(text, batch);
-        }
     }
 
     private void ensureOpen() {

@@ -2,6 +2,8 @@ package io.maas.inference.engine;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -13,6 +15,7 @@ import io.maas.inference.lora.LoraTarget;
 import io.maas.inference.model.Checkpoint;
 import io.maas.inference.model.HalfFloats;
 import io.maas.inference.model.ModelConfig;
+import io.maas.inference.model.RopeScaling;
 import io.maas.inference.model.TensorDType;
 import io.maas.inference.model.TensorInfo;
 
@@ -56,22 +59,28 @@ public final class LlamaModel implements AutoCloseable {
      * batched matmul over the blocks spreads the matrix-vector product over all cores (MKL runs a plain GEMV on
      * one core). Both are views of the same memory.
      */
-    private record Projection(NDArray weight, NDArray blocks, long outFeatures) {
+    private record Projection(NDArray weight, NDArray blocks, long outFeatures, NDArray bias) {
 
         static Projection of(NDArray weight) {
+            return of(weight, null);
+        }
+
+        /** With an optional bias [out] (Qwen2's q/k/v). */
+        static Projection of(NDArray weight, NDArray bias) {
             long out = weight.getShape().get(0);
             long in = weight.getShape().get(1);
             NDArray blocks = GEMV_BLOCKS > 1 && out % GEMV_BLOCKS == 0
                     ? weight.reshape(GEMV_BLOCKS, out / GEMV_BLOCKS, in).transpose(0, 2, 1) : null;
-            return new Projection(weight, blocks, out);
+            return new Projection(weight, blocks, out, bias);
         }
 
-        /** x [T, in] times weightᵀ: [T, out], in x's manager. */
+        /** x [T, in] times weightᵀ plus the bias: [T, out], in x's manager. */
         NDArray apply(NDArray x) {
             if (blocks != null && x.getShape().get(0) == 1) {
-                return x.matMul(blocks).reshape(1, outFeatures);
+                NDArray y = x.matMul(blocks).reshape(1, outFeatures);
+                return bias == null ? y : y.add(bias);
             }
-            return linear(x, weight);
+            return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
         }
     }
 
@@ -86,17 +95,22 @@ public final class LlamaModel implements AutoCloseable {
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
             layers[i] = new Layer(weight(checkpoint, p + "input_layernorm.weight"),
-                    Projection.of(weight(checkpoint, p + "self_attn.q_proj.weight")),
-                    Projection.of(weight(checkpoint, p + "self_attn.k_proj.weight")),
-                    Projection.of(weight(checkpoint, p + "self_attn.v_proj.weight")),
-                    Projection.of(weight(checkpoint, p + "self_attn.o_proj.weight")),
+                    Projection.of(weight(checkpoint, p + "self_attn.q_proj.weight"),
+                            config.qkvBias() ? weight(checkpoint, p + "self_attn.q_proj.bias") : null),
+                    Projection.of(weight(checkpoint, p + "self_attn.k_proj.weight"),
+                            config.qkvBias() ? weight(checkpoint, p + "self_attn.k_proj.bias") : null),
+                    Projection.of(weight(checkpoint, p + "self_attn.v_proj.weight"),
+                            config.qkvBias() ? weight(checkpoint, p + "self_attn.v_proj.bias") : null),
+                    Projection.of(weight(checkpoint, p + "self_attn.o_proj.weight"),
+                            config.oBias() ? weight(checkpoint, p + "self_attn.o_proj.bias") : null),
                     weight(checkpoint, p + "post_attention_layernorm.weight"),
                     Projection.of(weight(checkpoint, p + "mlp.gate_proj.weight")),
                     Projection.of(weight(checkpoint, p + "mlp.up_proj.weight")),
                     Projection.of(weight(checkpoint, p + "mlp.down_proj.weight")));
         }
         int headDim = config.headDim();
-        NDArray[] rope = ropeTables(manager, config.maxPositionEmbeddings(), headDim, config.ropeTheta());
+        NDArray[] rope = ropeTables(manager, config.maxPositionEmbeddings(), headDim,
+                RopeScaling.inverseFrequencies(headDim, config.ropeTheta(), config.ropeScaling()));
         this.cosTable = rope[0];
         this.sinTable = rope[1];
         this.rotateHalf = rotateHalfMatrix(manager, headDim);
@@ -191,6 +205,133 @@ public final class LlamaModel implements AutoCloseable {
         cache.advance(t);
         NDArray last = allPositions ? x : x.get(new NDIndex("{}:", t - 1));
         return lmHead.apply(rmsNorm(last, finalNorm));
+    }
+
+    /**
+     * One decode step for several sequences at once: row i runs {@code tokenIds[i]} at the next position of
+     * {@code caches[i]} with {@code adapters[i]} (null: the bare base) and the result is the logits [B, vocab] in
+     * {@code scope}. The projections run as one matrix product over all rows; each row's attention reads only its
+     * own cache, and each adapter's delta is computed from, and added to, only its own rows (consecutive rows with
+     * the same adapter share one delta product, so callers should order rows by adapter).
+     */
+    public NDArray forwardBatch(NDManager scope, KvCache[] caches, int[] tokenIds, LoraAdapter[] adapters) {
+        int b = tokenIds.length;
+        if (b < 1 || caches.length != b || adapters.length != b) {
+            throw new IllegalArgumentException("one cache and one adapter slot per token");
+        }
+        long[] ids = new long[b];
+        long[] positions = new long[b];
+        List<Integer> runStarts = new ArrayList<>();
+        for (int i = 0; i < b; i++) {
+            if (adapters[i] != null && !adapters[i].baseConfig().equals(config)) {
+                throw new InferenceException("adapter " + adapters[i].directory()
+                        + " was validated against another base");
+            }
+            if (caches[i].lengthTokens() + 1 > caches[i].capacityTokens()) {
+                throw new InferenceException("cache of row " + i + " is full");
+            }
+            if (tokenIds[i] < 0 || tokenIds[i] >= config.vocabSize()) {
+                throw new InferenceException("token id " + tokenIds[i] + " outside the vocabulary");
+            }
+            for (int j = 0; j < i; j++) {
+                if (caches[j] == caches[i]) {
+                    throw new IllegalArgumentException("a cache appears twice in one batch");
+                }
+            }
+            ids[i] = tokenIds[i];
+            positions[i] = caches[i].lengthTokens();
+            if (i == 0 || adapters[i] != adapters[i - 1]) {
+                runStarts.add(i);
+            }
+        }
+        int[] runs = new int[runStarts.size() + 1];
+        for (int r = 0; r < runStarts.size(); r++) {
+            runs[r] = runStarts.get(r);
+        }
+        runs[runs.length - 1] = b;
+        NDArray x = embedding(scope.create(ids), embedTokens);
+        NDArray positionsArray = scope.create(positions);
+        NDArray cos = embedding(positionsArray, cosTable).expandDims(1);
+        NDArray sin = embedding(positionsArray, sinTable).expandDims(1);
+        for (int i = 0; i < layers.length; i++) {
+            NDArray next;
+            try (NDManager layerScope = scope.newSubManager()) {
+                x.tempAttach(layerScope);
+                next = batchLayer(layers[i], i, x, cos, sin, caches, layerScope, adapters, runs);
+                next.attach(scope);
+            }
+            x.close();
+            x = next;
+        }
+        for (KvCache cache : caches) {
+            cache.advance(1);
+        }
+        return lmHead.apply(rmsNorm(x, finalNorm));
+    }
+
+    private NDArray batchLayer(Layer w, int index, NDArray x, NDArray cos, NDArray sin, KvCache[] caches,
+                               NDManager scope, LoraAdapter[] adapters, int[] runs) {
+        int b = (int) x.getShape().get(0);
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int headDim = config.headDim();
+        NDArray h = rmsNorm(x, w.inputNorm());
+        NDArray q = rope(projectRows(w.qProj(), h, adapters, runs, index, LoraTarget.Q_PROJ)
+                .reshape(b, heads, headDim), cos, sin);
+        NDArray k = rope(projectRows(w.kProj(), h, adapters, runs, index, LoraTarget.K_PROJ)
+                .reshape(b, kvHeads, headDim), cos, sin);
+        NDArray v = projectRows(w.vProj(), h, adapters, runs, index, LoraTarget.V_PROJ).reshape(b, kvHeads, headDim);
+        // One query row per sequence: no transposes needed, and the score scale applied once for all rows.
+        NDArray scaledQ = q.mul(attentionScale);
+        int group = heads / kvHeads;
+        NDList rows = new NDList(b);
+        for (int i = 0; i < b; i++) {
+            NDIndex row = new NDIndex("{}:{}", i, i + 1);
+            KvCache cache = caches[i];
+            cache.write(index, k.get(row), v.get(row));
+            int length = cache.lengthTokens() + 1;
+            NDArray scores = scaledQ.get(row).reshape(kvHeads, group, headDim)
+                    .matMul(cache.keys(index, scope, length).transpose(1, 2, 0));
+            rows.add(scores.softmax(2).matMul(cache.values(index, scope, length).transpose(1, 0, 2))
+                    .reshape(1, (long) heads * headDim));
+        }
+        NDArray attended = b == 1 ? rows.get(0) : NDArrays.concat(rows, 0);
+        NDArray x2 = x.add(projectRows(w.oProj(), attended, adapters, runs, index, LoraTarget.O_PROJ));
+        NDArray h2 = rmsNorm(x2, w.postNorm());
+        NDArray gate = projectRows(w.gateProj(), h2, adapters, runs, index, LoraTarget.GATE_PROJ);
+        NDArray swiglu = gate.mul(gate.getNDArrayInternal().sigmoid())
+                .mul(projectRows(w.upProj(), h2, adapters, runs, index, LoraTarget.UP_PROJ));
+        return x2.add(projectRows(w.downProj(), swiglu, adapters, runs, index, LoraTarget.DOWN_PROJ));
+    }
+
+    /**
+     * The base projection of every row, plus per run of rows sharing an adapter that adapter's delta from those
+     * rows only: rows of adapter X never meet adapter Y's matrices.
+     */
+    private static NDArray projectRows(Projection p, NDArray x, LoraAdapter[] adapters, int[] runs, int layer,
+                                       LoraTarget target) {
+        NDArray y = p.apply(x);
+        int runCount = runs.length - 1;
+        if (runCount == 1) {
+            LoraAdapter adapter = adapters[0];
+            return adapter == null ? y : adapter.apply(layer, target, x, y);
+        }
+        boolean any = false;
+        for (int r = 0; r < runCount && !any; r++) {
+            LoraAdapter a = adapters[runs[r]];
+            any = a != null && a.targets().contains(target);
+        }
+        if (!any) {
+            return y;
+        }
+        NDList parts = new NDList(runCount);
+        for (int r = 0; r < runCount; r++) {
+            NDIndex rows = new NDIndex("{}:{}", runs[r], runs[r + 1]);
+            LoraAdapter adapter = adapters[runs[r]];
+            NDArray part = y.get(rows);
+            parts.add(adapter == null ? part : adapter.apply(layer, target, x.get(rows), part));
+        }
+        return NDArrays.concat(parts, 0);
     }
 
     /** A child manager of the model's for an adapter's arrays (the adapter owns and closes it). */
@@ -341,13 +482,13 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** cos/sin of position × inverse frequency, [maxPositions, headDim], computed in double and rounded once. */
-    private static NDArray[] ropeTables(NDManager manager, int maxPositions, int headDim, double theta) {
+    private static NDArray[] ropeTables(NDManager manager, int maxPositions, int headDim, double[] inverseFrequency) {
         int half = headDim / 2;
         float[] cos = new float[maxPositions * headDim];
         float[] sin = new float[maxPositions * headDim];
         for (int p = 0; p < maxPositions; p++) {
             for (int i = 0; i < half; i++) {
-                double angle = p / Math.pow(theta, (2.0 * i) / headDim);
+                double angle = p * inverseFrequency[i];
                 float c = (float) Math.cos(angle);
                 float s = (float) Math.sin(angle);
                 cos[p * headDim + i] = c;

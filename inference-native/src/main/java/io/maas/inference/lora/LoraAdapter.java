@@ -59,6 +59,8 @@ public final class LoraAdapter implements AutoCloseable {
     private final NDArray[][] b;
     private final NDArray scaleArray;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Bytes of the A and B matrices as held for compute (F32): what the registry's byte bound counts. */
+    private long sizeBytes;
 
     private LoraAdapter(Path directory, ModelConfig base, AdapterConfig cfg, NDManager manager, int layers) {
         this.directory = directory;
@@ -157,6 +159,7 @@ public final class LoraAdapter implements AutoCloseable {
             }
             NDArray[][] slot = isA ? a : b;
             slot[layer][target.ordinal()] = matrix(file, t);
+            sizeBytes += t.elementCount() * Float.BYTES;
         }
         for (int layer = 0; layer < a.length; layer++) {
             for (LoraTarget target : cfg.targets) {
@@ -244,6 +247,11 @@ public final class LoraAdapter implements AutoCloseable {
     /** {@code base_model_name_or_path} from adapter_config.json, or empty when absent. */
     public String baseModelNameOrPath() {
         return baseModelNameOrPath;
+    }
+
+    /** Bytes of the adapter's matrices in F32 (mapped or widened): its weight against the resident-bytes bound. */
+    public long sizeBytes() {
+        return sizeBytes;
     }
 
     public int rank() {

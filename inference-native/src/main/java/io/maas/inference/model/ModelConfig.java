@@ -14,12 +14,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /** Llama-family hyperparameters of a model directory, read and checked from config.json and generation_config.json. */
 public record ModelConfig(int hiddenSize, int numLayers, int numHeads, int numKvHeads, int headDim,
                           int intermediateSize, int vocabSize, boolean tiedEmbeddings, int maxPositionEmbeddings,
-                          double ropeTheta, double rmsNormEps, OptionalInt bosTokenId, List<Integer> eosTokenIds) {
+                          double ropeTheta, double rmsNormEps, OptionalInt bosTokenId, List<Integer> eosTokenIds,
+                          boolean qkvBias, boolean oBias, RopeScaling ropeScaling) {
 
     public static final String CONFIG_FILE = "config.json";
     public static final String GENERATION_CONFIG_FILE = "generation_config.json";
@@ -34,12 +36,25 @@ public record ModelConfig(int hiddenSize, int numLayers, int numHeads, int numKv
         eosTokenIds = List.copyOf(eosTokenIds);
     }
 
+    /** A plain Llama config: no projection biases, no rope scaling. */
+    public ModelConfig(int hiddenSize, int numLayers, int numHeads, int numKvHeads, int headDim,
+                       int intermediateSize, int vocabSize, boolean tiedEmbeddings, int maxPositionEmbeddings,
+                       double ropeTheta, double rmsNormEps, OptionalInt bosTokenId, List<Integer> eosTokenIds) {
+        this(hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, vocabSize, tiedEmbeddings,
+                maxPositionEmbeddings, ropeTheta, rmsNormEps, bosTokenId, eosTokenIds, false, false, null);
+    }
+
+    /** Rope scaling, when config.json asks for one. */
+    public Optional<RopeScaling> ropeScalingOptional() {
+        return Optional.ofNullable(ropeScaling);
+    }
+
     /** Reads {@code config.json} (required) and {@code generation_config.json} (optional, its token ids win). */
     public static ModelConfig read(Path modelDir) {
         Path configPath = modelDir.resolve(CONFIG_FILE);
         JsonNode c = readJsonObject(configPath);
         String where = configPath.toString();
-        checkArchitecture(c, where);
+        String family = checkArchitecture(c, where);
         int hidden = intField(c, "hidden_size", where, 1, 1 << 16, null);
         int layers = intField(c, "num_hidden_layers", where, 1, 1024, null);
         int heads = intField(c, "num_attention_heads", where, 1, 1024, null);
@@ -62,6 +77,11 @@ public record ModelConfig(int hiddenSize, int numLayers, int numHeads, int numKv
         double theta = doubleField(c, "rope_theta", where, 10000.0);
         double eps = doubleField(c, "rms_norm_eps", where, 1e-6);
         boolean tied = booleanField(c, "tie_word_embeddings", where, false);
+        // Qwen2 always has q/k/v biases (none on o_proj); Llama's attention_bias puts one on all four.
+        boolean llamaBias = "llama".equals(family) && booleanField(c, "attention_bias", where, false);
+        boolean qkvBias = "qwen2".equals(family) || llamaBias;
+        checkSlidingWindow(c, where, family, maxPositions);
+        RopeScaling scaling = ropeScaling(c, where);
 
         OptionalInt bos = optionalTokenId(c, "bos_token_id", where, vocab);
         List<Integer> eos = tokenIds(c, "eos_token_id", where, vocab);
@@ -77,7 +97,7 @@ public record ModelConfig(int hiddenSize, int numLayers, int numHeads, int numKv
             }
         }
         return new ModelConfig(hidden, layers, heads, kvHeads, headDim, intermediate, vocab, tied, maxPositions,
-                theta, eps, bos, eos);
+                theta, eps, bos, eos, qkvBias, llamaBias, scaling);
     }
 
     /** The Hugging Face tensor names and shapes this config implies, in file-writing order. */
@@ -93,7 +113,15 @@ public record ModelConfig(int hiddenSize, int numLayers, int numHeads, int numKv
             m.put(p + "self_attn.q_proj.weight", new long[] {qRows, h});
             m.put(p + "self_attn.k_proj.weight", new long[] {kvRows, h});
             m.put(p + "self_attn.v_proj.weight", new long[] {kvRows, h});
+            if (qkvBias) {
+                m.put(p + "self_attn.q_proj.bias", new long[] {qRows});
+                m.put(p + "self_attn.k_proj.bias", new long[] {kvRows});
+                m.put(p + "self_attn.v_proj.bias", new long[] {kvRows});
+            }
             m.put(p + "self_attn.o_proj.weight", new long[] {h, qRows});
+            if (oBias) {
+                m.put(p + "self_attn.o_proj.bias", new long[] {h});
+            }
             m.put(p + "post_attention_layernorm.weight", new long[] {h});
             m.put(p + "mlp.gate_proj.weight", new long[] {intermediateSize, h});
             m.put(p + "mlp.up_proj.weight", new long[] {intermediateSize, h});
@@ -130,27 +158,87 @@ public record ModelConfig(int hiddenSize, int numLayers, int numHeads, int numKv
         }
     }
 
-    private static void checkArchitecture(JsonNode c, String where) {
-        boolean llama = "llama".equals(c.path("model_type").asText(null));
+    /** "llama", "mistral" or "qwen2"; anything else (or an unsupported variant) is refused. */
+    private static String checkArchitecture(JsonNode c, String where) {
+        String type = c.path("model_type").asText("");
+        String family = switch (type) {
+            case "llama", "mistral", "qwen2" -> type;
+            default -> null;
+        };
         for (JsonNode a : c.path("architectures")) {
-            llama |= "LlamaForCausalLM".equals(a.asText());
+            switch (a.asText()) {
+                case "LlamaForCausalLM" -> family = family == null ? "llama" : family;
+                case "MistralForCausalLM" -> family = family == null ? "mistral" : family;
+                case "Qwen2ForCausalLM" -> family = family == null ? "qwen2" : family;
+                default -> {
+                }
+            }
         }
-        if (!llama) {
-            throw new ModelFormatException(where + ": not a Llama model (model_type " + c.get("model_type")
-                    + ", architectures " + c.get("architectures") + "); only LlamaForCausalLM is supported");
+        if (family == null) {
+            throw new ModelFormatException(where + ": not a supported model (model_type " + c.get("model_type")
+                    + ", architectures " + c.get("architectures") + "); supported: LlamaForCausalLM,"
+                    + " MistralForCausalLM, Qwen2ForCausalLM");
         }
         String act = c.path("hidden_act").asText("silu");
         if (!"silu".equals(act)) {
             throw new ModelFormatException(where + ": hidden_act '" + act + "' is not supported (only silu)");
         }
-        JsonNode scaling = c.get("rope_scaling");
-        if (scaling != null && !scaling.isNull()) {
-            throw new ModelFormatException(where + ": rope_scaling " + scaling + " is not supported yet");
+        if (c.path("mlp_bias").asBoolean(false)) {
+            throw new ModelFormatException(where + ": mlp_bias=true is not supported");
         }
-        for (String bias : List.of("attention_bias", "mlp_bias")) {
-            if (c.path(bias).asBoolean(false)) {
-                throw new ModelFormatException(where + ": " + bias + "=true is not supported yet");
+        if (!"llama".equals(family) && c.path("attention_bias").asBoolean(false)) {
+            throw new ModelFormatException(where + ": attention_bias=true is not supported for " + family);
+        }
+        return family;
+    }
+
+    /** A sliding window shorter than the context would change attention: refused rather than ignored. */
+    private static void checkSlidingWindow(JsonNode c, String where, String family, int maxPositions) {
+        JsonNode window = c.get("sliding_window");
+        boolean active = switch (family) {
+            case "mistral" -> window != null && !window.isNull();
+            case "qwen2" -> c.path("use_sliding_window").asBoolean(false);
+            default -> false;
+        };
+        if (active && !(window != null && window.isIntegralNumber() && window.asLong() >= maxPositions)) {
+            throw new ModelFormatException(where + ": sliding_window " + window + " shorter than"
+                    + " max_position_embeddings " + maxPositions + " is not supported");
+        }
+    }
+
+    /** HF's rope_scaling: null or type "default" for none, "linear" and "llama3" applied, others refused. */
+    private static RopeScaling ropeScaling(JsonNode c, String where) {
+        JsonNode s = c.get("rope_scaling");
+        if (s == null || s.isNull()) {
+            return null;
+        }
+        if (!s.isObject()) {
+            throw new ModelFormatException(where + ": rope_scaling " + s + " is not an object");
+        }
+        String type = s.hasNonNull("rope_type") ? s.get("rope_type").asText() : s.path("type").asText("");
+        String at = where + ": rope_scaling";
+        switch (type) {
+            case "default":
+                return null;
+            case RopeScaling.LINEAR: {
+                double factor = doubleField(s, "factor", at, Double.NaN);
+                if (Double.isNaN(factor)) {
+                    throw new ModelFormatException(at + " " + s + ": missing factor");
+                }
+                return RopeScaling.linear(factor);
             }
+            case RopeScaling.LLAMA3: {
+                double factor = doubleField(s, "factor", at, Double.NaN);
+                double low = doubleField(s, "low_freq_factor", at, Double.NaN);
+                double high = doubleField(s, "high_freq_factor", at, Double.NaN);
+                int original = intField(s, "original_max_position_embeddings", at, 1, 1 << 20, null);
+                if (!(high > low) || Double.isNaN(factor) || Double.isNaN(low) || Double.isNaN(high)) {
+                    throw new ModelFormatException(at + " " + s + ": needs factor, low_freq_factor < high_freq_factor");
+                }
+                return RopeScaling.llama3(factor, low, high, original);
+            }
+            default:
+                throw new ModelFormatException(at + " type '" + type + "' is not supported (linear, llama3)");
         }
     }
 

@@ -56,7 +56,7 @@ public final class ModelGenerator {
         ModelConfig config = new ModelConfig(shape.hiddenSize(), shape.numLayers(), shape.numHeads(),
                 shape.numKvHeads(), shape.headDim(), shape.intermediateSize(), shape.vocabSize(),
                 shape.tiedEmbeddings(), shape.maxPositionEmbeddings(), shape.ropeTheta(), shape.rmsNormEps(),
-                OptionalInt.of(BOS_TOKEN_ID), List.of(EOS_TOKEN_ID));
+                OptionalInt.of(BOS_TOKEN_ID), List.of(EOS_TOKEN_ID), shape.qkvBias(), false, shape.ropeScaling());
         writeJson(dir.resolve(ModelConfig.CONFIG_FILE), configJson(shape, dtype));
         writeJson(dir.resolve(ModelConfig.GENERATION_CONFIG_FILE), generationConfigJson());
         ByteLevelBpeTrainer.Vocabulary vocabulary = ByteLevelBpeTrainer.train(corpus(),
@@ -166,6 +166,10 @@ public final class ModelGenerator {
      */
     private static SafetensorsWriter.FloatSource values(String name, long[] shape, long seed) {
         SplitMix64 random = new SplitMix64(SplitMix64.derive(seed, name));
+        if (name.endsWith(".bias")) {
+            // Large enough to move the logits visibly, so a dropped or misplaced bias fails the reference test.
+            return () -> 0.5f * random.nextSigned();
+        }
         if (shape.length == 1) {
             return () -> 1f + 0.1f * random.nextSigned();
         }
@@ -175,8 +179,11 @@ public final class ModelGenerator {
 
     private static ObjectNode configJson(ModelShape s, TensorDType dtype) {
         ObjectNode c = JSON.createObjectNode();
-        c.putArray("architectures").add("LlamaForCausalLM");
-        c.put("attention_bias", false);
+        boolean qwen2 = "qwen2".equals(s.family());
+        c.putArray("architectures").add(qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
+        if (!qwen2) {
+            c.put("attention_bias", false);
+        }
         c.put("attention_dropout", 0.0);
         c.put("bos_token_id", BOS_TOKEN_ID);
         c.put("eos_token_id", EOS_TOKEN_ID);
@@ -185,14 +192,30 @@ public final class ModelGenerator {
         c.put("initializer_range", 0.02);
         c.put("intermediate_size", s.intermediateSize());
         c.put("max_position_embeddings", s.maxPositionEmbeddings());
-        c.put("mlp_bias", false);
-        c.put("model_type", "llama");
+        if (qwen2) {
+            c.put("max_window_layers", s.numLayers());
+        } else {
+            c.put("mlp_bias", false);
+        }
+        c.put("model_type", qwen2 ? "qwen2" : "llama");
         c.put("num_attention_heads", s.numHeads());
         c.put("num_hidden_layers", s.numLayers());
         c.put("num_key_value_heads", s.numKvHeads());
         c.put("pretraining_tp", 1);
         c.put("rms_norm_eps", s.rmsNormEps());
-        c.putNull("rope_scaling");
+        RopeScaling scaling = s.ropeScaling();
+        if (scaling == null) {
+            c.putNull("rope_scaling");
+        } else {
+            ObjectNode r = c.putObject("rope_scaling");
+            r.put("factor", scaling.factor());
+            if (RopeScaling.LLAMA3.equals(scaling.type())) {
+                r.put("high_freq_factor", scaling.highFreqFactor());
+                r.put("low_freq_factor", scaling.lowFreqFactor());
+                r.put("original_max_position_embeddings", scaling.originalMaxPositionEmbeddings());
+            }
+            r.put("rope_type", scaling.type());
+        }
         c.put("rope_theta", s.ropeTheta());
         c.put("tie_word_embeddings", s.tiedEmbeddings());
         c.put("torch_dtype", switch (dtype) {
@@ -201,6 +224,10 @@ public final class ModelGenerator {
             default -> "float32";
         });
         c.put("use_cache", true);
+        if (qwen2) {
+            c.putNull("sliding_window");
+            c.put("use_sliding_window", false);
+        }
         c.put("vocab_size", s.vocabSize());
         return c;
     }

@@ -3,7 +3,15 @@ package io.maas.inference.model;
 /** The hyperparameters of a Llama-family model to generate: real shapes without real weights. */
 public record ModelShape(String name, int hiddenSize, int numLayers, int numHeads, int numKvHeads,
                          int intermediateSize, int vocabSize, boolean tiedEmbeddings, int maxPositionEmbeddings,
-                         double ropeTheta, double rmsNormEps) {
+                         double ropeTheta, double rmsNormEps, String family, RopeScaling ropeScaling) {
+
+    /** A plain Llama shape (no biases, no rope scaling). */
+    public ModelShape(String name, int hiddenSize, int numLayers, int numHeads, int numKvHeads,
+                      int intermediateSize, int vocabSize, boolean tiedEmbeddings, int maxPositionEmbeddings,
+                      double ropeTheta, double rmsNormEps) {
+        this(name, hiddenSize, numLayers, numHeads, numKvHeads, intermediateSize, vocabSize, tiedEmbeddings,
+                maxPositionEmbeddings, ropeTheta, rmsNormEps, "llama", null);
+    }
 
     /** A model small enough for unit tests, with grouped-query attention (2 query heads per KV head). */
     public static final ModelShape TINY = new ModelShape("tiny-llama", 64, 2, 4, 2, 128,
@@ -27,9 +35,28 @@ public record ModelShape(String name, int hiddenSize, int numLayers, int numHead
         if (vocabSize < ModelGenerator.SPECIAL_TOKENS.size() + 256) {
             throw new IllegalArgumentException("vocab_size must hold the special and the 256 byte tokens");
         }
+        if (!"llama".equals(family) && !"qwen2".equals(family)) {
+            throw new IllegalArgumentException("family must be llama or qwen2 (q/k/v biases)");
+        }
         if (!(ropeTheta > 0) || !(rmsNormEps > 0)) {
             throw new IllegalArgumentException("rope_theta and rms_norm_eps must be positive");
         }
+    }
+
+    /** This shape as a Qwen2ForCausalLM (q/k/v projections with biases), under another name. */
+    public ModelShape asQwen2(String newName) {
+        return new ModelShape(newName, hiddenSize, numLayers, numHeads, numKvHeads, intermediateSize, vocabSize,
+                tiedEmbeddings, maxPositionEmbeddings, ropeTheta, rmsNormEps, "qwen2", ropeScaling);
+    }
+
+    /** This shape with {@code scaling} written as config.json's rope_scaling, under another name. */
+    public ModelShape withRopeScaling(String newName, RopeScaling scaling) {
+        return new ModelShape(newName, hiddenSize, numLayers, numHeads, numKvHeads, intermediateSize, vocabSize,
+                tiedEmbeddings, maxPositionEmbeddings, ropeTheta, rmsNormEps, family, scaling);
+    }
+
+    public boolean qkvBias() {
+        return "qwen2".equals(family);
     }
 
     public int headDim() {

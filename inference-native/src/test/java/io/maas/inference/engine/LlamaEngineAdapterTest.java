@@ -76,6 +76,44 @@ class LlamaEngineAdapterTest {
     }
 
     @Test
+    void residentAdaptersAreBoundedByBytesAndInUseOnesAreNeverEvicted() {
+        long size;
+        try (LlamaEngine probe = LlamaEngine.load(modelDir, 4)) {
+            size = probe.loadAdapter("probe", adapterA).sizeBytes();
+        }
+        // rank 8 on all seven projections of two layers: (A + B) floats per projection, 4 bytes each.
+        long expected = 0;
+        for (long[] outIn : new long[][] {{64, 64}, {32, 64}, {32, 64}, {64, 64}, {128, 64}, {128, 64}, {64, 128}}) {
+            expected += 8 * (outIn[0] + outIn[1]) * 4L * ModelShape.TINY.numLayers();
+        }
+        assertEquals(expected, size);
+        try (LlamaEngine bounded = LlamaEngine.load(modelDir, 10, 2 * size + size / 2)) {
+            bounded.loadAdapter("x1", adapterA);
+            bounded.loadAdapter("x2", adapterA);
+            assertEquals(2 * size, bounded.residentAdapterBytes());
+            bounded.loadAdapter("x3", adapterA); // over the byte bound: the least recently used goes
+            assertEquals(List.of("x2", "x3"), new ArrayList<>(bounded.adapterIds()));
+            assertEquals(2 * size, bounded.residentAdapterBytes());
+            Sequence usingX2 = bounded.start(request("x2"), GenerationListener.NONE);
+            bounded.loadAdapter("x4", adapterA); // x2 is older but in use: x3 goes instead
+            assertEquals(Set.of("x2", "x4"), bounded.adapterIds());
+            Sequence usingX4 = bounded.start(request("x4"), GenerationListener.NONE);
+            InferenceException full = assertThrows(InferenceException.class,
+                    () -> bounded.loadAdapter("x5", adapterA));
+            assertTrue(full.getMessage().contains("in use"), full.getMessage());
+            usingX2.cancel();
+            usingX4.cancel();
+            bounded.loadAdapter("x5", adapterA);
+            assertEquals(Set.of("x4", "x5"), bounded.adapterIds());
+        }
+        try (LlamaEngine tiny = LlamaEngine.load(modelDir, 10, size - 1)) {
+            InferenceException tooBig = assertThrows(InferenceException.class, () -> tiny.loadAdapter("x", adapterA));
+            assertTrue(tooBig.getMessage().contains("exceed"), tooBig.getMessage());
+            assertEquals(0, tiny.residentAdapterBytes());
+        }
+    }
+
+    @Test
     void describesTheAdapter() {
         LoraAdapter a = engine.adapter("a").orElseThrow();
         assertEquals(8, a.rank());

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.maas.inference.model.ModelGenerator;
 import io.maas.inference.model.ModelShape;
+import io.maas.inference.model.RopeScaling;
 import io.maas.inference.model.TensorDType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,11 +15,11 @@ import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The DJL forward pass against the plain-Java reference: every prefill position and ten decode steps. */
+/** The DJL forward pass against the plain-Java reference: every prefill position and twenty decode steps. */
 class LlamaModelReferenceTest {
 
     private static final double TOLERANCE = 1e-4;
-    private static final int DECODE_STEPS = 10;
+    private static final int DECODE_STEPS = 20;
     private static final String PROMPT = "The library opened at nine o'clock, and the students came in.";
 
     @TempDir
@@ -39,6 +40,29 @@ class LlamaModelReferenceTest {
     void multiHeadAttentionWithoutGroupingMatchesReference() throws Exception {
         ModelShape mha = new ModelShape("tiny-mha", 32, 2, 2, 2, 64, 300, true, 128, 10000.0, 1e-5);
         assertMatchesReference(mha, TensorDType.F32, 3);
+    }
+
+    @Test
+    void qwen2WithQkvBiasesMatchesReference() throws Exception {
+        assertMatchesReference(ModelShape.TINY.asQwen2("tiny-qwen2"), TensorDType.F32, 17);
+        ModelShape untied = new ModelShape("tiny-qwen2-untied", 48, 3, 6, 3, 96, 400, false, 256, 1000000.0, 1e-6,
+                "qwen2", null);
+        assertMatchesReference(untied, TensorDType.F32, 19);
+    }
+
+    @Test
+    void linearRopeScalingMatchesReference() throws Exception {
+        assertMatchesReference(ModelShape.TINY.withRopeScaling("tiny-linear", RopeScaling.linear(4.0)),
+                TensorDType.F32, 23);
+    }
+
+    @Test
+    void llama3RopeScalingMatchesReference() throws Exception {
+        // original 64 positions with factors 1 and 4: head_dim 16 at theta 10000 has wavelengths from 6 to ~19,000,
+        // so the kept, the interpolated and the slowed bands are all present.
+        ModelShape shape = ModelShape.TINY.withRopeScaling("tiny-llama3", RopeScaling.llama3(8.0, 1.0, 4.0, 64));
+        assertMatchesReference(shape, TensorDType.F32, 29);
+        assertMatchesReference(shape.asQwen2("tiny-qwen2-llama3"), TensorDType.F32, 31);
     }
 
     @Test

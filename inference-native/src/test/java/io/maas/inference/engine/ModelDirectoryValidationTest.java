@@ -63,7 +63,19 @@ class ModelDirectoryValidationTest {
         assertConfigRejected(c -> c.put("model_type", "gpt2").putArray("architectures").add("GPT2LMHeadModel"),
                 "LlamaForCausalLM");
         assertConfigRejected(c -> c.putObject("rope_scaling").put("type", "llama3"), "rope_scaling");
-        assertConfigRejected(c -> c.put("attention_bias", true), "attention_bias");
+        assertConfigRejected(c -> c.putObject("rope_scaling").put("rope_type", "yarn").put("factor", 4.0),
+                "rope_scaling type 'yarn' is not supported");
+        assertConfigRejected(c -> c.putObject("rope_scaling").put("rope_type", "linear"), "missing factor");
+        assertConfigRejected(c -> c.put("mlp_bias", true), "mlp_bias");
+        // Llama's attention_bias puts biases on q/k/v/o: a checkpoint without them is named precisely.
+        assertConfigRejected(c -> c.put("attention_bias", true),
+                "missing tensor 'model.layers.0.self_attn.q_proj.bias'");
+        // A Qwen2 config always implies q/k/v biases; a sliding window shorter than the context is refused.
+        assertConfigRejected(c -> c.put("model_type", "qwen2").putArray("architectures").add("Qwen2ForCausalLM"),
+                "missing tensor 'model.layers.0.self_attn.q_proj.bias'");
+        assertConfigRejected(c -> c.put("model_type", "qwen2").put("use_sliding_window", true)
+                .put("sliding_window", 16), "sliding_window");
+        assertConfigRejected(c -> c.put("model_type", "mistral").put("sliding_window", 16), "sliding_window");
         assertConfigRejected(c -> c.remove("hidden_size"), "missing hidden_size");
         assertConfigRejected(c -> c.put("num_attention_heads", "four"), "num_attention_heads");
         assertConfigRejected(c -> c.put("eos_token_id", 100000), "eos_token_id");

@@ -182,6 +182,12 @@ final class ReferenceLlama {
     /** Projection {@code module} of layer l applied to x, plus the adapter's s·B·(A·x) when it targets it. */
     private double[] proj(int l, String module, double[] x, int rows) {
         double[] y = matVec(w("model.layers." + l + "." + module + ".weight"), x, rows);
+        float[] bias = weights.get("model.layers." + l + "." + module + ".bias");
+        if (bias != null) {
+            for (int i = 0; i < rows; i++) {
+                y[i] += bias[i];
+            }
+        }
         String key = "base_model.model.model.layers." + l + "." + module + ".lora_";
         float[] a = lora.get(key + "A.weight");
         if (a != null) {
@@ -223,7 +229,7 @@ final class ReferenceLlama {
         for (int head = 0; head < headCount; head++) {
             int base = head * headDim;
             for (int i = 0; i < half; i++) {
-                double angle = position * Math.pow(theta, -2.0 * i / headDim);
+                double angle = position * inverseFrequency(i);
                 double c = Math.cos(angle);
                 double s = Math.sin(angle);
                 double a = x[base + i];
@@ -233,6 +239,39 @@ final class ReferenceLlama {
             }
         }
         return out;
+    }
+
+    /**
+     * theta^(-2i/d), scaled as transformers' rope_scaling says: "linear" divides by factor; "llama3" divides
+     * wavelengths above original/low_freq_factor by factor, keeps those below original/high_freq_factor, and blends
+     * linearly in (original/wavelength) between.
+     */
+    private double inverseFrequency(int i) {
+        double base = Math.pow(theta, -2.0 * i / headDim);
+        JsonNode scaling = config.get("rope_scaling");
+        if (scaling == null || scaling.isNull()) {
+            return base;
+        }
+        String type = scaling.has("rope_type") ? scaling.get("rope_type").asText() : scaling.get("type").asText();
+        double factor = scaling.get("factor").asDouble();
+        if (type.equals("linear")) {
+            return base / factor;
+        }
+        if (!type.equals("llama3")) {
+            throw new IllegalArgumentException(type);
+        }
+        double low = scaling.get("low_freq_factor").asDouble();
+        double high = scaling.get("high_freq_factor").asDouble();
+        double original = scaling.get("original_max_position_embeddings").asDouble();
+        double wavelength = 2 * Math.PI / base;
+        if (wavelength < original / high) {
+            return base;
+        }
+        if (wavelength > original / low) {
+            return base / factor;
+        }
+        double smooth = (original / wavelength - low) / (high - low);
+        return (1 - smooth) * base / factor + smooth * base;
     }
 
     /** W [rows, x.length] (row-major, HF [out, in] layout) times x. */

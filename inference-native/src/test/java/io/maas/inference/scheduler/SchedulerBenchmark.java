@@ -1,0 +1,176 @@
+package io.maas.inference.scheduler;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.maas.inference.engine.GenerationListener;
+import io.maas.inference.engine.GenerationRequest;
+import io.maas.inference.engine.GenerationResult;
+import io.maas.inference.engine.LlamaEngine;
+import io.maas.inference.model.ModelGenerator;
+import io.maas.inference.model.ModelShape;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Opt-in ({@code -Dinference.benchmark=true}) throughput of the continuous-batching scheduler on the SmolLM-135M
+ * shape in F32: decode at batch 1/4/8/16 against the memory-bandwidth bound measured here, 16 adapters vs the bare
+ * base, adapter cold load, 512-token prefill and TTFT, model load. Prints results; asserts nothing.
+ */
+// Models and adapters are kept under target/bench so they are written only once.
+@EnabledIfSystemProperty(named = "inference.benchmark", matches = "true")
+class SchedulerBenchmark {
+
+    private static final Path MODELS = Path.of("target", "bench");
+    private static final int DECODE_TOKENS = Integer.getInteger("inference.benchmark.tokens", 48);
+    private static final String PROMPT = "The meeting started at ten and ended at noon. The team discussed the plan";
+
+    @Test
+    void smolLm135m() throws Exception {
+        ModelShape shape = ModelShape.SMOLLM_135M;
+        Path dir = MODELS.resolve(shape.name());
+        if (!Files.exists(dir.resolve("model.safetensors"))) {
+            long t0 = System.nanoTime();
+            ModelGenerator.write(dir, shape, 2024);
+            System.out.printf("%s: generated in %.1f s%n", shape.name(), (System.nanoTime() - t0) / 1e9);
+        }
+        List<Path> adapters = new ArrayList<>();
+        for (int i = 0; i < 17; i++) {
+            Path a = MODELS.resolve(shape.name() + "-lora-r16-" + i);
+            if (!Files.exists(a.resolve("adapter_model.safetensors"))) {
+                ModelGenerator.writeAdapter(a, shape, shape.name(), 16, 32,
+                        new HashSet<>(ModelGenerator.ADAPTER_MODULES), 500 + i, false);
+            }
+            adapters.add(a);
+        }
+        long weightBytes = Files.size(dir.resolve("model.safetensors"));
+        LlamaEngine.load(dir).close(); // first load warms the page cache
+        double[] loads = new double[5];
+        for (int i = 0; i < loads.length; i++) {
+            long t0 = System.nanoTime();
+            LlamaEngine.load(dir).close();
+            loads[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        System.out.printf("model load (files in page cache): median %.0f ms%n", median(loads));
+
+        try (LlamaEngine engine = LlamaEngine.load(dir, 17)) {
+            System.out.printf("threads %s, cores %d%n", System.getProperty("ai.djl.pytorch.num_threads"),
+                    Runtime.getRuntime().availableProcessors());
+            double bandwidth = bandwidthBytesPerSecond();
+            double bound = bandwidth / weightBytes;
+            System.out.printf("memory read bandwidth (PyTorch row sums over 1 GiB, median of 7): %.1f GB/s; weights %d MB"
+                    + " read per decode step -> bound %.1f tok/s at batch 1%n", bandwidth / 1e9, weightBytes >> 20,
+                    bound);
+
+            double[] cold = new double[9];
+            for (int i = 0; i < cold.length; i++) {
+                long t0 = System.nanoTime();
+                engine.loadAdapter("cold-" + i, adapters.get(16));
+                cold[i] = (System.nanoTime() - t0) / 1e6;
+                engine.unloadAdapter("cold-" + i);
+            }
+            System.out.printf("adapter cold load (rank 16, 7 projections, %d MB): median %.1f ms (min %.1f, max %.1f)%n",
+                    Files.size(adapters.get(16).resolve("adapter_model.safetensors")) >> 20, median(cold),
+                    Arrays.stream(cold).min().orElse(0), Arrays.stream(cold).max().orElse(0));
+            for (int i = 0; i < 16; i++) {
+                engine.loadAdapter("a" + i, adapters.get(i));
+            }
+
+            try (BatchScheduler scheduler = new BatchScheduler(engine, new SchedulerConfig(16, 1 << 20, 1024))) {
+                run(scheduler, 2, false); // warm-up
+                double base1 = 0;
+                double base16 = 0;
+                for (int batch : new int[] {1, 4, 8, 16}) {
+                    double tps = run(scheduler, batch, false);
+                    if (batch == 1) {
+                        base1 = tps;
+                    }
+                    if (batch == 16) {
+                        base16 = tps;
+                    }
+                    System.out.printf("decode batch %2d: %6.1f tok/s aggregate (%.2f of the batch-1 bound, %.2fx batch 1)%n",
+                            batch, tps, tps / bound, base1 == 0 ? 0 : tps / base1);
+                }
+                double mixed = run(scheduler, 16, true);
+                System.out.printf("16 requests on 16 different adapters: %.1f tok/s = %.2f of 16 on the bare base%n",
+                        mixed, mixed / base16);
+                double base16again = run(scheduler, 16, false);
+                System.out.printf("16 on the bare base again: %.1f tok/s (mixed/base with this run: %.2f)%n",
+                        base16again, mixed / base16again);
+
+                StringBuilder text = new StringBuilder();
+                while (engine.countTokens(text.toString()) < 512) {
+                    text.append(ModelGenerator.corpus(), 0, Math.min(2000, ModelGenerator.corpus().length()));
+                }
+                String words = text.toString();
+                int cut = words.length();
+                while (engine.countTokens(words.substring(0, cut)) > 512) {
+                    cut = words.lastIndexOf(' ', cut - 1);
+                }
+                String prompt = words.substring(0, cut);
+                for (int round = 0; round < 3; round++) {
+                    GenerationResult r = scheduler.generate(GenerationRequest.builder().setPrompt(prompt)
+                            .setMaxTokens(1).optTemperature(0).build(), GenerationListener.NONE);
+                    System.out.printf("prefill %d tokens at batch 1: TTFT %d ms = %.0f prompt tok/s%n",
+                            r.promptTokens(), r.timeToFirstTokenMs(),
+                            r.promptTokens() / (r.timeToFirstTokenMs() / 1000.0));
+                }
+            }
+        }
+    }
+
+    /** Aggregate decode tokens/s of {@code batch} requests submitted together (after every first token). */
+    private static double run(BatchScheduler scheduler, int batch, boolean adapters) throws Exception {
+        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < batch; i++) {
+            // Sampling with a seed rather than greedy: random-weight models loop, and that is fine, but EOS should stay rare.
+            futures.add(scheduler.submit(GenerationRequest.builder().setPrompt(PROMPT).setMaxTokens(DECODE_TOKENS)
+                    .optTemperature(1.0).optSeed(i).optAdapter(adapters ? "a" + i : null).build(),
+                    GenerationListener.NONE));
+        }
+        long lastFirstToken = 0;
+        long tokens = 0;
+        for (CompletableFuture<GenerationResult> f : futures) {
+            GenerationResult r = f.get();
+            lastFirstToken = Math.max(lastFirstToken, r.timeToFirstTokenMs());
+            tokens += r.completionTokens() - 1;
+        }
+        double decodeSeconds = (System.nanoTime() - t0) / 1e9 - lastFirstToken / 1000.0;
+        return tokens / decodeSeconds;
+    }
+
+    /** Sustained read bandwidth as PyTorch's own kernels see it: a sum over 1 GiB of floats, 2 threads. */
+    private static double bandwidthBytesPerSecond() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            long n = 1L << 28;
+            NDArray big = m.ones(new Shape(n), DataType.FLOAT32);
+            double[] seconds = new double[7];
+            for (int i = 0; i < seconds.length; i++) {
+                long t0 = System.nanoTime();
+                // Row sums over a [64, n/64] view: PyTorch splits the rows over its threads.
+                try (NDArray s = big.reshape(64, n / 64).sum(new int[] {1})) {
+                    s.toFloatArray();
+                }
+                seconds[i] = (System.nanoTime() - t0) / 1e9;
+            }
+            return n * 4 / median(seconds);
+        }
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
+}
