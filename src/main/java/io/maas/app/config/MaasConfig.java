@@ -70,6 +70,9 @@ public interface MaasConfig {
     /** Continuous batching of generations per base model. */
     Scheduler scheduler();
 
+    /** The marketplace catalog: uploads, their bounds, the content-addressed store. */
+    Catalog catalog();
+
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
         /** Generate the demo model when the models folder holds no model. */
@@ -258,5 +261,39 @@ public interface MaasConfig {
         /** Requests waiting for a place in the batch; beyond it a request gets 503 engine_overloaded at once. */
         @WithDefault("256")
         int maxQueueLength();
+    }
+
+    /** Marketplace catalog: where published files live and the bounds every upload is checked against. */
+    interface Catalog {
+        /** Root of the content-addressed store (blobs by SHA-256, version folders, upload staging). */
+        Optional<Path> storeDir();
+
+        /** Largest archive accepted on the upload route (its own bound instead of the global 1M body limit). */
+        @WithDefault("268435456")
+        long maxUploadBytes();
+
+        /** Most files one archive may hold. */
+        @WithDefault("64")
+        int maxFiles();
+
+        /** Largest uncompressed size of one file in an archive. */
+        @WithDefault("1073741824")
+        long maxFileBytes();
+
+        /** Largest uncompressed size of all files of an archive together. */
+        @WithDefault("2147483648")
+        long maxTotalBytes();
+
+        /** Largest ratio of uncompressed bytes to archive bytes (zip bombs), checked once past 1 MiB. */
+        @WithDefault("100")
+        int maxCompressionRatio();
+
+        /** Decision for a license the policy does not list: allow or deny. */
+        @WithDefault("allow")
+        String licenseDefault();
+
+        /** How long a gateway serves from its snapshot of the catalog before reading it again. */
+        @WithDefault("5s")
+        Duration cacheTtl();
     }
 }

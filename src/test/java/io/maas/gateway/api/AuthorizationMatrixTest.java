@@ -150,6 +150,23 @@ class AuthorizationMatrixTest {
                 rule("PATCH /v1/members/{id}", v -> "/v1/members/" + memberOfA(), "{\"role\":\"provider\"}",
                         "401 403 403 200 200 404"),
                 rule("DELETE /v1/members/{id}", v -> "/v1/members/" + memberOfA(), null, "401 403 403 204 204 404"),
+                // catalog
+                rule("POST /v1/catalog/adapters", "/v1/catalog/adapters", "{}", "401 403 422 403 422 403"),
+                rule("GET /v1/catalog/adapters", "/v1/catalog/adapters", null, "401 200 200 200 200 200"),
+                rule("GET /v1/catalog/adapters/{id}", "/v1/catalog/adapters/no-such-adapter", null,
+                        "401 404 404 404 404 404"),
+                rule("POST /v1/catalog/adapters/{id}/versions/{version}/status",
+                        "/v1/catalog/adapters/no-such-adapter/versions/1.0.0/status", "{\"status\":\"published\"}",
+                        "401 403 404 403 404 403"),
+                rule("PUT /v1/catalog/provider-key", "/v1/catalog/provider-key", "{}", "401 403 400 403 403 403"),
+                rule("POST /admin/catalog/adapters", "/admin/catalog/adapters", "{}", "401 403 403 403 400 403"),
+                rule("GET /admin/catalog/licenses", "/admin/catalog/licenses", null, "401 403 403 403 200 403"),
+                rule("PUT /admin/catalog/licenses/{spdx}", "/admin/catalog/licenses/MIT", "{}",
+                        "401 403 403 403 400 403"),
+                rule("GET /admin/catalog/retired-reservations", "/admin/catalog/retired-reservations", null,
+                        "401 403 403 403 200 403"),
+                rule("POST /admin/catalog/models", "/admin/catalog/models", "{}", "401 403 403 403 400 403"),
+                rule("GET /admin/catalog/models", "/admin/catalog/models", null, "401 403 403 403 200 403"),
                 // console: HTML pages. Anonymous callers are sent to the login page (303); a logged-in user without
                 // the page's role gets the 403 page. Keys are sent as bearer headers here (no session, so no CSRF
                 // token is due; ConsoleSecurityTest covers the cookie session and CSRF). Forms are posted empty:
