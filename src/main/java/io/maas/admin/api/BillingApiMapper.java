@@ -143,7 +143,7 @@ public final class BillingApiMapper {
         }
     }
 
-    static <T> T required(T body) {
+    public static <T> T required(T body) {
         if (body == null) {
             throw OpenAiException.invalidRequest("A JSON request body is required.", null);
         }
@@ -154,7 +154,7 @@ public final class BillingApiMapper {
         return adapter == null || adapter.isEmpty() ? ModelRef.base(baseModel) : ModelRef.adapter(baseModel, adapter);
     }
 
-    static PriceEntry toEntry(PriceRequest r) {
+    public static PriceEntry toEntry(PriceRequest r) {
         if (r.tiers() == null || r.tiers().isEmpty()) {
             throw OpenAiException.invalidValue("'tiers' must list at least one tier.", "tiers");
         }
@@ -174,7 +174,7 @@ public final class BillingApiMapper {
                 p.entry().effectiveFrom(), p.entry().chargeModel().wireName(), tiers, p.createdAt());
     }
 
-    static Reservation toReservation(ReservationRequest r) {
+    public static Reservation toReservation(ReservationRequest r) {
         if (r.scope() == null || r.scope().kind() == null || r.feeMonthlyMicros() == null
                 || r.allowanceMonthlyTokens() == null) {
             throw OpenAiException.invalidValue("'scope', 'fee_monthly_micros' and 'allowance_monthly_tokens' are required.",
@@ -217,7 +217,7 @@ public final class BillingApiMapper {
                 b.allowanceTokens(), b.allowanceUsedTokens(), b.allowanceRemainingTokens());
     }
 
-    static InvoiceDto toDto(Invoice i) {
+    public static InvoiceDto toDto(Invoice i) {
         Currency currency = Currency.getInstance(i.currency());
         List<InvoiceLineDto> lines = new ArrayList<>();
         for (InvoiceLine l : i.lines()) {

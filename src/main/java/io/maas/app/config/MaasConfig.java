@@ -46,6 +46,9 @@ public interface MaasConfig {
     /** Authentication: the API-key cache and last-used recording. */
     Auth auth();
 
+    /** The billing console's sessions. */
+    Console console();
+
     /** HTTP request bounds answered by the application (as OpenAI error objects). */
     Http http();
 
@@ -211,6 +214,21 @@ public interface MaasConfig {
         /** Largest header block (names, values, separators) accepted; beyond it 431. */
         @WithDefault("16K")
         io.quarkus.runtime.configuration.MemorySize maxHeaderSize();
+    }
+
+    /** The billing console at {@code /console}: its server-side login sessions (docs/adr/0008-console.md). */
+    interface Console {
+        /** A session unused this long ends (the next page asks to log in again). */
+        @WithDefault("30m")
+        Duration sessionIdleTimeout();
+
+        /** A session ends this long after login, however active. */
+        @WithDefault("12h")
+        Duration sessionMaxAge();
+
+        /** Most sessions held at once; beyond it the oldest session ends to make room. */
+        @WithDefault("10000")
+        int sessionsMax();
     }
 
     /** Metrics, health and the slow-request log. */
