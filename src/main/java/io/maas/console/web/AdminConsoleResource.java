@@ -407,7 +407,7 @@ public class AdminConsoleResource {
         if (p == null) {
             p = BillingPeriod.containing(Instant.now());
         }
-        List<ProviderStatements.Line> lines = invoices.providerStatement(null, p);
+        List<ProviderStatements.Line> lines = invoices.providerStatement(null, p).lines();
         Map<String, Long> earned = new TreeMap<>();
         Map<String, Long> byAdapter = new LinkedHashMap<>();
         for (ProviderStatements.Line l : lines) {
