@@ -58,6 +58,8 @@ public class KeycloakResource implements QuarkusTestResourceLifecycleManager {
             return Map.of(
                     "quarkus.oidc.tenant-enabled", "true",
                     "quarkus.oidc.auth-server-url", base + "/realms/" + REALM,
+                    "quarkus.oidc.console.tenant-enabled", "true",
+                    "quarkus.oidc.console.auth-server-url", base + "/realms/" + REALM,
                     URL_PROPERTY, base);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -18,6 +18,7 @@ import io.maas.billing.invoice.InvoiceLine;
 import io.maas.billing.invoice.Invoicing;
 import io.maas.billing.invoice.ProviderStatements;
 import io.maas.billing.ledger.UnratedUsageRepository;
+import io.maas.billing.payout.Payout;
 import io.maas.billing.pricebook.PriceBookRepository;
 import io.maas.billing.rating.BillingPeriod;
 import io.maas.billing.rating.ChargeModelType;
@@ -102,6 +103,26 @@ public final class BillingApiMapper {
             @JsonProperty("charged_micros") long chargedMicros, @JsonProperty("earned_micros") long earnedMicros) {
     }
 
+    /** A payout to record; {@code id} is the client's idempotency key. */
+    public record PayoutRequest(String id, @JsonProperty("provider_id") String providerId, String period,
+            @JsonProperty("amount_micros") Long amountMicros, String reference) {
+    }
+
+    public record PayoutDto(String id, @JsonProperty("provider_id") String providerId, String period,
+            @JsonProperty("amount_micros") long amountMicros, String reference,
+            @JsonProperty("transaction_id") UUID transactionId, @JsonProperty("created_at") Instant createdAt) {
+    }
+
+    /** A provider's money for the period: earned, paid out, still owed (all micros), and its payouts. */
+    public record ProviderBalanceDto(@JsonProperty("provider_id") String providerId,
+            @JsonProperty("earned_micros") long earnedMicros, @JsonProperty("paid_out_micros") long paidOutMicros,
+            @JsonProperty("balance_micros") long balanceMicros, List<PayoutDto> payouts) {
+    }
+
+    /** A provider statement: usage lines per adapter ({@code data}) and each provider's balance with payouts. */
+    public record StatementDto(String period, List<StatementLineDto> data, List<ProviderBalanceDto> providers) {
+    }
+
     public record UnratedDto(@JsonProperty("event_id") UUID eventId, @JsonProperty("tenant_id") String tenantId,
             @JsonProperty("base_model") String baseModel, String adapter,
             @JsonProperty("occurred_at") Instant occurredAt, String reason, int attempts) {
@@ -111,7 +132,7 @@ public final class BillingApiMapper {
     public record ListDto<T>(List<T> data) {
     }
 
-    static BillingPeriod period(String value, String param) {
+    public static BillingPeriod period(String value, String param) {
         if (value == null || value.isBlank()) {
             throw OpenAiException.invalidValue("'" + param + "' is required, as YYYY-MM.", param);
         }
@@ -122,7 +143,7 @@ public final class BillingApiMapper {
         }
     }
 
-    static <T> T required(T body) {
+    public static <T> T required(T body) {
         if (body == null) {
             throw OpenAiException.invalidRequest("A JSON request body is required.", null);
         }
@@ -133,7 +154,7 @@ public final class BillingApiMapper {
         return adapter == null || adapter.isEmpty() ? ModelRef.base(baseModel) : ModelRef.adapter(baseModel, adapter);
     }
 
-    static PriceEntry toEntry(PriceRequest r) {
+    public static PriceEntry toEntry(PriceRequest r) {
         if (r.tiers() == null || r.tiers().isEmpty()) {
             throw OpenAiException.invalidValue("'tiers' must list at least one tier.", "tiers");
         }
@@ -153,7 +174,7 @@ public final class BillingApiMapper {
                 p.entry().effectiveFrom(), p.entry().chargeModel().wireName(), tiers, p.createdAt());
     }
 
-    static Reservation toReservation(ReservationRequest r) {
+    public static Reservation toReservation(ReservationRequest r) {
         if (r.scope() == null || r.scope().kind() == null || r.feeMonthlyMicros() == null
                 || r.allowanceMonthlyTokens() == null) {
             throw OpenAiException.invalidValue("'scope', 'fee_monthly_micros' and 'allowance_monthly_tokens' are required.",
@@ -196,7 +217,7 @@ public final class BillingApiMapper {
                 b.allowanceTokens(), b.allowanceUsedTokens(), b.allowanceRemainingTokens());
     }
 
-    static InvoiceDto toDto(Invoice i) {
+    public static InvoiceDto toDto(Invoice i) {
         Currency currency = Currency.getInstance(i.currency());
         List<InvoiceLineDto> lines = new ArrayList<>();
         for (InvoiceLine l : i.lines()) {
@@ -216,6 +237,18 @@ public final class BillingApiMapper {
     static InvoiceSummaryDto toDto(Invoicing.Summary s) {
         return new InvoiceSummaryDto(s.id(), s.tenantId(), s.period().toString(), s.status(), s.number(), s.totalMinor(),
                 s.finalizedAt());
+    }
+
+    public static PayoutDto toDto(Payout p) {
+        return new PayoutDto(p.id(), p.providerId(), p.period().toString(), p.amountMicros(), p.reference(),
+                p.transactionId(), p.createdAt());
+    }
+
+    public static StatementDto toDto(ProviderStatements.Statement s) {
+        return new StatementDto(s.period().toString(), s.lines().stream().map(BillingApiMapper::toDto).toList(),
+                s.balances().stream().map(b -> new ProviderBalanceDto(b.providerId(), b.earnedMicros(),
+                        b.paidOutMicros(), b.balanceMicros(), b.payouts().stream().map(BillingApiMapper::toDto).toList()))
+                        .toList());
     }
 
     static StatementLineDto toDto(ProviderStatements.Line l) {

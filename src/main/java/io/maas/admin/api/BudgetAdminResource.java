@@ -20,6 +20,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.maas.billing.budget.Budget;
 import io.maas.billing.budget.BudgetRepository;
 import io.maas.billing.budget.BudgetService;
+import io.maas.billing.budget.TokenQuotas;
 import io.maas.gateway.auth.Roles;
 
 /** {@code /admin/billing/budgets} and {@code /admin/billing/budget-alerts}: tenant budgets and the alerts raised. */
@@ -72,6 +73,35 @@ public class BudgetAdminResource {
     @Path("budgets")
     public BillingApiMapper.ListDto<BudgetDto> list() {
         return new BillingApiMapper.ListDto<>(budgets.list(Instant.now()).stream().map(BudgetDto::of).toList());
+    }
+
+    /** A monthly token quota to set. */
+    public record TokenQuotaRequest(@JsonProperty("monthly_tokens") Long monthlyTokens) {
+    }
+
+    /** A tenant's monthly token quota and its tokens used this month (from the usage rollups). */
+    public record TokenQuotaDto(@JsonProperty("tenant_id") String tenantId,
+            @JsonProperty("monthly_tokens") long monthlyTokens, @JsonProperty("used_tokens") long usedTokens,
+            boolean reached) {
+        static TokenQuotaDto of(TokenQuotas.Quota q) {
+            return new TokenQuotaDto(q.tenantId(), q.monthlyTokens(), q.usedTokens(), q.reached());
+        }
+    }
+
+    /** Sets a tenant's monthly token quota: once its tokens of the month reach it, completions get 429. */
+    @PUT
+    @Path("token-quotas/{tenant}")
+    public TokenQuotaDto setTokenQuota(@PathParam("tenant") String tenant, TokenQuotaRequest request) {
+        TokenQuotaRequest r = BillingApiMapper.required(request);
+        return TokenQuotaDto.of(budgets.setTokenQuota(tenant, r.monthlyTokens() == null ? 0 : r.monthlyTokens(),
+                Instant.now()));
+    }
+
+    @GET
+    @Path("token-quotas")
+    public BillingApiMapper.ListDto<TokenQuotaDto> tokenQuotas() {
+        return new BillingApiMapper.ListDto<>(budgets.tokenQuotas(Instant.now()).stream().map(TokenQuotaDto::of)
+                .toList());
     }
 
     @GET

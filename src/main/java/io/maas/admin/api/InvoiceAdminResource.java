@@ -71,12 +71,13 @@ public class InvoiceAdminResource {
                 .toList());
     }
 
+    /** Provider statements of a period: usage per adapter, and each provider's earnings, payouts and balance. */
     @GET
     @Path("provider-statements")
-    public BillingApiMapper.ListDto<BillingApiMapper.StatementLineDto> statements(@QueryParam("period") String period,
+    public BillingApiMapper.StatementDto statements(@QueryParam("period") String period,
             @QueryParam("provider") String provider) {
-        return new BillingApiMapper.ListDto<>(invoices.providerStatement(blankToNull(provider),
-                BillingApiMapper.period(period, "period")).stream().map(BillingApiMapper::toDto).toList());
+        return BillingApiMapper.toDto(invoices.providerStatement(blankToNull(provider),
+                BillingApiMapper.period(period, "period")));
     }
 
     private static String blankToNull(String s) {

@@ -47,6 +47,9 @@ public interface MaasConfig {
     /** Authentication: the API-key cache and last-used recording. */
     Auth auth();
 
+    /** The billing console's sessions. */
+    Console console();
+
     /** HTTP request bounds answered by the application (as OpenAI error objects). */
     Http http();
 
@@ -68,6 +71,11 @@ public interface MaasConfig {
 
     /** Continuous batching of generations per base model. */
     Scheduler scheduler();
+    /** Scheduled invoice finalization after each billing period. */
+    Invoicing invoicing();
+
+    /** The marketplace catalog: uploads, their bounds, the content-addressed store. */
+    Catalog catalog();
 
     /** The demo model generated on first start when no model is present. */
     interface DemoModel {
@@ -210,6 +218,21 @@ public interface MaasConfig {
         io.quarkus.runtime.configuration.MemorySize maxHeaderSize();
     }
 
+    /** The billing console at {@code /console}: its server-side login sessions (docs/adr/0008-console.md). */
+    interface Console {
+        /** A session unused this long ends (the next page asks to log in again). */
+        @WithDefault("30m")
+        Duration sessionIdleTimeout();
+
+        /** A session ends this long after login, however active. */
+        @WithDefault("12h")
+        Duration sessionMaxAge();
+
+        /** Most sessions held at once; beyond it the oldest session ends to make room. */
+        @WithDefault("10000")
+        int sessionsMax();
+    }
+
     /** Metrics, health and the slow-request log. */
     interface Observability {
         /** Requests that take at least this long (to the last byte) are logged with their timing breakdown. */
@@ -270,5 +293,57 @@ public interface MaasConfig {
         /** Bound on a worker's load as a percentage of the fleet average (bounded-load consistent hashing). */
         @WithDefault("125")
         int loadFactorPercent();
+    }
+
+    /** Marketplace catalog: where published files live and the bounds every upload is checked against. */
+    interface Catalog {
+        /** Root of the content-addressed store (blobs by SHA-256, version folders, upload staging). */
+        Optional<Path> storeDir();
+
+        /** Largest archive accepted on the upload route (its own bound instead of the global 1M body limit). */
+        @WithDefault("268435456")
+        long maxUploadBytes();
+
+        /** Most files one archive may hold. */
+        @WithDefault("64")
+        int maxFiles();
+
+        /** Largest uncompressed size of one file in an archive. */
+        @WithDefault("1073741824")
+        long maxFileBytes();
+
+        /** Largest uncompressed size of all files of an archive together. */
+        @WithDefault("2147483648")
+        long maxTotalBytes();
+
+        /** Largest ratio of uncompressed bytes to archive bytes (zip bombs), checked once past 1 MiB. */
+        @WithDefault("100")
+        int maxCompressionRatio();
+
+        /** Decision for a license the policy does not list: allow or deny. */
+        @WithDefault("allow")
+        String licenseDefault();
+
+        /** How long a gateway serves from its snapshot of the catalog before reading it again. */
+        @WithDefault("5s")
+        Duration cacheTtl();
+    }
+
+    /** The scheduled finalization of invoices (io.maas.app.scheduling.InvoiceFinalizationJob). */
+    interface Invoicing {
+        /**
+         * How often the finalizer looks for drafts of ended periods, as a Quarkus scheduler interval ({@code 1h},
+         * {@code 15m}, {@code PT30M}); {@code off} disables it (finalize-due is then an admin action only).
+         */
+        @WithDefault("1h")
+        String finalizeEvery();
+
+        /** How long after a period's end its invoices wait before the scheduler finalizes them (late usage in flight). */
+        @WithDefault("15m")
+        Duration finalizeGrace();
+
+        /** Invoices finalized per transaction; the run repeats until fewer are due. */
+        @WithDefault("1000")
+        int finalizeBatchSize();
     }
 }

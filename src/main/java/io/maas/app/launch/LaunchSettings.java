@@ -41,6 +41,8 @@ public record LaunchSettings(
     public static final String PROP_KAFKA_BOOTSTRAP = "kafka.bootstrap.servers";
     public static final String PROP_OIDC_URL = "quarkus.oidc.auth-server-url";
     public static final String PROP_OIDC_ENABLED = "quarkus.oidc.tenant-enabled";
+    public static final String PROP_CONSOLE_OIDC_URL = "quarkus.oidc.console.auth-server-url";
+    public static final String PROP_CONSOLE_OIDC_ENABLED = "quarkus.oidc.console.tenant-enabled";
 
     private static final Pattern HOST_PORT = Pattern.compile("^[A-Za-z0-9._\\-\\[\\]:]+:(\\d{1,5})$");
     private static final Pattern API_KEY = Pattern.compile("^sk-[A-Za-z0-9_\\-]{20,200}$");
@@ -93,6 +95,9 @@ public record LaunchSettings(
         oidcUrl.ifPresent(url -> {
             props.put(PROP_OIDC_URL, url);
             props.put(PROP_OIDC_ENABLED, "true");
+            // The console's single sign-on: the same realm, through the authorization-code flow.
+            props.put(PROP_CONSOLE_OIDC_URL, url);
+            props.put(PROP_CONSOLE_OIDC_ENABLED, "true");
         });
         return props;
     }

@@ -35,6 +35,11 @@ import io.vertx.ext.web.RoutingContext;
 public class HttpLimits {
     /** Before Quarkus' own body limit (RouteConstants.ROUTE_ORDER_UPLOAD_LIMIT = -2) and every other route. */
     static final int ORDER = Integer.MIN_VALUE + 10;
+    /**
+     * Set in the routing context by a route that bounds its own body before this check runs (the adapter upload,
+     * io.maas.catalog.api.UploadBodyLimit, bounded by maas.catalog.max-upload-bytes): its body is left to it.
+     */
+    public static final String OWN_BODY_BOUND = "io.maas.own-body-bound";
     private static final Pattern WELL_FORMED_ID = Pattern.compile("^[A-Za-z0-9._-]{1,128}$");
     /** ": " between name and value, CRLF after the value: counted like the header block on the wire. */
     private static final int HEADER_LINE_OVERHEAD = 4;
@@ -61,6 +66,10 @@ public class HttpLimits {
         if (headerBytes > headerLimit) {
             refuse(ctx, 431, "Request headers are too large: " + headerBytes + " bytes, the limit is " + headerLimit
                     + " bytes.", "request_headers_too_large");
+            return;
+        }
+        if (ctx.get(OWN_BODY_BOUND) != null) {
+            ctx.next();
             return;
         }
         String length = request.getHeader(HttpHeaderNames.CONTENT_LENGTH);

@@ -48,7 +48,7 @@ public class ModelsResource {
     public ModelList list() {
         Caller caller = Caller.of(identity);
         List<ModelCard> cards = new ArrayList<>(models.modelIds().stream().filter(caller::mayUse).map(this::card).toList());
-        adapters.all().stream().filter(a -> caller.mayUse(a.id()))
+        adapters.all().stream().filter(a -> caller.mayUse(a.id()) && adapters.visibleTo(a, caller.tenantId()))
                 .forEach(a -> cards.add(new ModelCard(a.id(), "model", 0, a.provider(), a.baseModel())));
         embeddings.modelIds().stream().filter(caller::mayUse)
                 .forEach(id -> cards.add(new ModelCard(id, "model", 0, OWNER, null)));
@@ -66,7 +66,7 @@ public class ModelsResource {
         Caller caller = Caller.of(identity);
         // A model the caller's key may not use answers as if it did not exist, as OpenAI does.
         return models.find(id).filter(engine -> caller.mayUse(id)).map(engine -> card(engine.modelId()))
-                .or(() -> adapters.find(id).filter(a -> caller.mayUse(id))
+                .or(() -> adapters.find(id).filter(a -> caller.mayUse(id) && adapters.visibleTo(a, caller.tenantId()))
                         .map(a -> new ModelCard(a.id(), "model", 0, a.provider(), a.baseModel())))
                 .or(() -> embeddings.find(id).filter(m -> caller.mayUse(id))
                         .map(m -> new ModelCard(m.id(), "model", 0, OWNER, null)))

@@ -50,6 +50,26 @@ public class TenantService {
         return TenantEntity.listAll(Sort.ascending("id"));
     }
 
+    /** One page of a tenant search: the tenants on it and how many match in all. */
+    public record TenantPage(List<TenantEntity> tenants, long total) {
+    }
+
+    /**
+     * Tenants whose id or name contains {@code query} (case-insensitive; blank matches all), by id, page
+     * {@code page} (from 0) of {@code size} (1 to 200).
+     */
+    @Transactional
+    public TenantPage search(Caller caller, String query, int page, int size) {
+        requirePlatformAdmin(caller);
+        String text = query == null ? "" : query.trim().toLowerCase(java.util.Locale.ROOT);
+        // The query is matched literally: its own % and _ are escaped.
+        String pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+        var found = TenantEntity.<TenantEntity>find("lower(id) like ?1 escape '\\' or lower(name) like ?1 escape '\\'",
+                Sort.ascending("id"), pattern);
+        int bounded = Math.max(1, Math.min(size, 200));
+        return new TenantPage(found.page(Math.max(0, page), bounded).list(), found.count());
+    }
+
     @Transactional
     public TenantEntity get(Caller caller, String id) {
         requirePlatformAdmin(caller);

@@ -144,6 +144,7 @@ public class GenerationService {
         AdapterRegistry.AdapterEntry adapter = null;
         if (adapterId != null) {
             adapter = adapters.find(adapterId).filter(a -> a.baseModel().equals(baseId))
+                    .filter(a -> adapters.visibleTo(a, caller.tenantId()))
                     .orElseThrow(() -> OpenAiException.modelNotFound(model));
         }
         if (!caller.mayUse(model) && !caller.mayUse(adapterId != null ? adapterId : baseId)) {

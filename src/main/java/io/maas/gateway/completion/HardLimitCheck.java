@@ -14,7 +14,8 @@ import io.maas.billing.budget.BudgetService;
 import io.maas.gateway.api.OpenAiException;
 
 /**
- * Refuses completions of a tenant whose budget hard limit is reached (429 {@code insufficient_quota}). The answer
+ * Refuses completions of a tenant whose budget hard limit or monthly token quota (read from the usage rollups) is
+ * reached (429 {@code insufficient_quota}). The answer
  * per tenant is cached for {@code maas.billing.budget-cache-ttl}, so it is stale by at most that TTL plus the
  * billing pipeline's lag (publisher linger and consumer commit, normally under a second): a tenant can overshoot
  * by the traffic of that window. The cache holds at most {@code maas.billing.budget-cache-max-tenants} tenants and
@@ -51,7 +52,7 @@ public class HardLimitCheck {
         }
         boolean over;
         try {
-            over = budgets.isOverHardLimit(tenantId, Instant.now());
+            over = budgets.isOverQuota(tenantId, Instant.now());
         } catch (RuntimeException e) {
             LOG.warnf("budget of %s not readable, serving without the hard-limit check: %s", tenantId, e.getMessage());
             return false;

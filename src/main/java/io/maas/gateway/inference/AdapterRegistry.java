@@ -55,6 +55,25 @@ public class AdapterRegistry {
     @Inject
     AdapterCacheMetrics cacheMetrics;
 
+    /**
+     * Adapters served from elsewhere than the folder (the marketplace catalog, io.maas.catalog), asked after it.
+     * {@code find} may throw an {@code OpenAiException} (e.g. 410 for a retired version).
+     */
+    public interface Source {
+        Optional<AdapterEntry> find(String id);
+
+        Collection<AdapterEntry> all();
+
+        /** Whether a tenant may see and use one of this source's adapters; empty when the adapter is not its own. */
+        Optional<Boolean> visibleTo(AdapterEntry adapter, String tenantId);
+
+        /** Runs before the engine maps the adapter's files; throws to refuse the load (e.g. a digest mismatch). */
+        void beforeLoad(AdapterEntry adapter);
+    }
+
+    @Inject
+    jakarta.enterprise.inject.Instance<Source> sources;
+
     /** An adapter on the marketplace: where its files are, its base, and who earns on it. */
     public record AdapterEntry(String id, String baseModel, String provider, Path dir) {
     }
@@ -85,11 +104,37 @@ public class AdapterRegistry {
     }
 
     public Optional<AdapterEntry> find(String id) {
-        return Optional.ofNullable(adapters.get(id));
+        AdapterEntry local = adapters.get(id);
+        if (local != null) {
+            return Optional.of(local);
+        }
+        for (Source source : sources) {
+            Optional<AdapterEntry> found = source.find(id);
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        return Optional.empty();
     }
 
     public Collection<AdapterEntry> all() {
-        return adapters.values();
+        if (sources.isUnsatisfied()) {
+            return adapters.values();
+        }
+        java.util.List<AdapterEntry> all = new java.util.ArrayList<>(adapters.values());
+        sources.forEach(s -> all.addAll(s.all()));
+        return all;
+    }
+
+    /** Whether the tenant may see and use the adapter: folder adapters are public; sources decide for theirs. */
+    public boolean visibleTo(AdapterEntry adapter, String tenantId) {
+        for (Source source : sources) {
+            Optional<Boolean> visible = source.visibleTo(adapter, tenantId);
+            if (visible.isPresent()) {
+                return visible.get();
+            }
+        }
+        return true;
     }
 
     /** Makes sure the adapter is resident in its base's engine (loading it, validated against the base, if not). */
@@ -100,6 +145,7 @@ public class AdapterRegistry {
         }
         synchronized (this) {
             if (engine.adapter(adapter.id()).isEmpty()) {
+                sources.forEach(s -> s.beforeLoad(adapter));
                 cacheMetrics.load(engine, () -> engine.loadAdapter(adapter.id(), adapter.dir()));
             }
         }

@@ -73,6 +73,20 @@ public class ModelRegistry {
         return Optional.ofNullable(engines.get(modelId));
     }
 
+    /** Serves a model loaded after start (base models registered through the marketplace catalog). */
+    public synchronized void register(LlamaEngine engine) {
+        if (engines.containsKey(engine.modelId())) {
+            engine.close();
+            throw new IllegalStateException("model " + engine.modelId() + " is already served");
+        }
+        Map<String, LlamaEngine> next = new TreeMap<>(engines);
+        next.put(engine.modelId(), engine);
+        Map<String, Instant> times = new TreeMap<>(loadedAt);
+        times.put(engine.modelId(), Instant.now());
+        engines = Collections.unmodifiableMap(next);
+        loadedAt = Collections.unmodifiableMap(times);
+    }
+
     /** When the model was loaded; the {@code created} time of its model card. */
     public Instant loadedAt(String modelId) {
         return loadedAt.getOrDefault(modelId, Instant.EPOCH);

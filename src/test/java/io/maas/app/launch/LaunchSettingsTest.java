@@ -104,6 +104,10 @@ class LaunchSettingsTest {
                 "MAAS_OIDC_URL", "https://sso.example.com/realms/maas/"));
         assertEquals("https://sso.example.com/realms/maas", settings.quarkusProperties().get("quarkus.oidc.auth-server-url"));
         assertEquals("true", settings.quarkusProperties().get("quarkus.oidc.tenant-enabled"));
+        // The console's single sign-on uses the same realm.
+        assertEquals("https://sso.example.com/realms/maas",
+                settings.quarkusProperties().get("quarkus.oidc.console.auth-server-url"));
+        assertEquals("true", settings.quarkusProperties().get("quarkus.oidc.console.tenant-enabled"));
     }
 
     @Test

@@ -150,10 +150,107 @@ class AuthorizationMatrixTest {
                 rule("PATCH /v1/members/{id}", v -> "/v1/members/" + memberOfA(), "{\"role\":\"provider\"}",
                         "401 403 403 200 200 404"),
                 rule("DELETE /v1/members/{id}", v -> "/v1/members/" + memberOfA(), null, "401 403 403 204 204 404"),
+                // catalog
+                rule("POST /v1/catalog/adapters", "/v1/catalog/adapters", "{}", "401 403 422 403 422 403"),
+                rule("GET /v1/catalog/adapters", "/v1/catalog/adapters", null, "401 200 200 200 200 200"),
+                rule("GET /v1/catalog/adapters/{id}", "/v1/catalog/adapters/no-such-adapter", null,
+                        "401 404 404 404 404 404"),
+                rule("POST /v1/catalog/adapters/{id}/versions/{version}/status",
+                        "/v1/catalog/adapters/no-such-adapter/versions/1.0.0/status", "{\"status\":\"published\"}",
+                        "401 403 404 403 404 403"),
+                rule("PUT /v1/catalog/provider-key", "/v1/catalog/provider-key", "{}", "401 403 400 403 403 403"),
+                rule("POST /admin/catalog/adapters", "/admin/catalog/adapters", "{}", "401 403 403 403 400 403"),
+                rule("GET /admin/catalog/licenses", "/admin/catalog/licenses", null, "401 403 403 403 200 403"),
+                rule("PUT /admin/catalog/licenses/{spdx}", "/admin/catalog/licenses/MIT", "{}",
+                        "401 403 403 403 400 403"),
+                rule("GET /admin/catalog/retired-reservations", "/admin/catalog/retired-reservations", null,
+                        "401 403 403 403 200 403"),
+                rule("POST /admin/catalog/models", "/admin/catalog/models", "{}", "401 403 403 403 400 403"),
+                rule("GET /admin/catalog/models", "/admin/catalog/models", null, "401 403 403 403 200 403"),
+                // billing ops: payouts (platform admins) and a provider's own statement (provider role only; the
+                // provider id is the caller's tenant, so wrong-tenant has nothing to reach).
+                rule("POST /admin/billing/payouts", "/admin/billing/payouts", "{}", "401 403 403 403 400 403"),
+                rule("GET /admin/billing/payouts", "/admin/billing/payouts", null, "401 403 403 403 200 403"),
+                rule("GET /v1/provider/statements", "/v1/provider/statements?period=2026-11", null,
+                        "401 403 200 403 403 403"),
+                rule("PUT /admin/billing/token-quotas/{tenant}", v -> "/admin/billing/token-quotas/" + tenantA, "{}",
+                        "401 403 403 403 400 403"),
+                rule("GET /admin/billing/token-quotas", "/admin/billing/token-quotas", null,
+                        "401 403 403 403 200 403"),
+                // console: HTML pages. Anonymous callers are sent to the login page (303); a logged-in user without
+                // the page's role gets the 403 page. Keys are sent as bearer headers here (no session, so no CSRF
+                // token is due; ConsoleSecurityTest covers the cookie session and CSRF). Forms are posted empty:
+                // the admin then gets the form back with its validation errors (400).
+                console("GET /console", "/console", null, "303 303 403 303 303 303"),
+                console("GET /console/login", "/console/login", null, "200 200 200 200 200 200"),
+                consoleLogin(),
+                console("POST /console/logout", "/console/logout", Map.of(), "303 303 303 303 303 303"),
+                // Single sign-on is off in this profile: the link leads back to the key login; the code-flow
+                // endpoint accepts only Keycloak's code flow (never an API key), so nobody gets past it here.
+                console("GET /console/oidc/login", "/console/oidc/login", null, "303 303 303 303 303 303"),
+                console("GET /console/oidc/session", "/console/oidc/session", null, "401 401 401 401 401 401"),
+                console("GET /console/admin", "/console/admin", null, "303 403 403 403 200 403"),
+                console("GET /console/admin/tenants", "/console/admin/tenants?q=matrix", null, "303 403 403 403 200 403"),
+                console("GET /console/admin/tenants/{id}", v -> "/console/admin/tenants/" + tenantA, null,
+                        "303 403 403 403 200 403"),
+                console("GET /console/admin/prices", "/console/admin/prices", null, "303 403 403 403 200 403"),
+                console("POST /console/admin/prices", "/console/admin/prices", Map.of(), "303 403 403 403 400 403"),
+                console("GET /console/admin/reservations", "/console/admin/reservations", null, "303 403 403 403 200 403"),
+                console("POST /console/admin/reservations", "/console/admin/reservations", Map.of(),
+                        "303 403 403 403 400 403"),
+                console("POST /console/admin/reservations/{id}/cancel", "/console/admin/reservations/no-such/cancel",
+                        Map.of(), "303 403 403 403 404 403"),
+                console("GET /console/admin/invoices", "/console/admin/invoices?period=2026-11", null,
+                        "303 403 403 403 200 403"),
+                console("GET /console/admin/invoices/{tenant}/{period}", v -> "/console/admin/invoices/" + tenantA + "/2026-11",
+                        null, "303 403 403 403 200 403"),
+                console("POST /console/admin/invoices/{tenant}/{period}/finalize",
+                        v -> "/console/admin/invoices/" + tenantA + "/2099-01/finalize", Map.of(), "303 403 403 403 409 403"),
+                console("GET /console/admin/invoices/{tenant}/{period}/csv",
+                        v -> "/console/admin/invoices/" + tenantA + "/2026-11/csv", null, "303 403 403 403 200 403"),
+                console("GET /console/admin/invoices/{tenant}/{period}/json",
+                        v -> "/console/admin/invoices/" + tenantA + "/2026-11/json", null, "303 403 403 403 200 403"),
+                console("GET /console/admin/providers", "/console/admin/providers?period=2026-11", null,
+                        "303 403 403 403 200 403"),
+                console("GET /console/admin/adapters", "/console/admin/adapters", null, "303 403 403 403 200 403"),
+                // Tenant pages always show the caller's own tenant: tenant B's admin sees B (200), never A.
+                console("GET /console/tenant", "/console/tenant", null, "303 200 403 200 403 200"),
+                console("GET /console/tenant/invoices/{period}", "/console/tenant/invoices/2026-11", null,
+                        "303 200 403 200 403 200"),
+                console("GET /console/tenant/invoices/{period}/csv", "/console/tenant/invoices/2026-11/csv", null,
+                        "303 200 403 200 403 200"),
+                console("GET /console/tenant/keys", "/console/tenant/keys", null, "303 200 403 200 403 200"),
+                console("POST /console/tenant/keys", "/console/tenant/keys", Map.of(), "303 403 403 400 403 400"),
+                console("POST /console/tenant/keys/{id}/revoke", v -> "/console/tenant/keys/" + keyOfA() + "/revoke",
+                        Map.of(), "303 403 403 303 403 404"),
                 // fleet: the workers' internal API takes only the shared secret (X-Maas-Internal-Token), never an
                 // API key: every caller here is unauthenticated for it, hence 401 (docs/adr/0014-worker-fleet.md).
                 rule("POST /internal/v1/generate", "/internal/v1/generate", COMPLETION, "401 401 401 401 401 401"),
                 rule("GET /internal/v1/status", "/internal/v1/status", null, "401 401 401 401 401 401"));
+    }
+
+    private static Rule console(String endpoint, String path, Map<String, String> form, String expected) {
+        return console(endpoint, v -> path, form, expected);
+    }
+
+    /** A console call: redirects are not followed (the 303 to the login page is the answer), forms are form-encoded. */
+    private static Rule console(String endpoint, Function<Void, String> path, Map<String, String> form, String expected) {
+        Rule json = rule(endpoint, path, null, expected);
+        return new Rule(endpoint, secret -> {
+            RequestSpecification spec = given().redirects().follow(false);
+            if (secret != null) {
+                spec = spec.header("Authorization", "Bearer " + secret);
+            }
+            return form == null ? spec : spec.contentType(ContentType.URLENC).formParams(form);
+        }, path, json.expected());
+    }
+
+    /** The login form, posted with its double-submit CSRF token and the caller's own key (none for anonymous). */
+    private static Rule consoleLogin() {
+        Rule json = rule("POST /console/login", "/console/login", null, "400 303 303 303 303 303");
+        return new Rule(json.endpoint(), secret -> given().redirects().follow(false).contentType(ContentType.URLENC)
+                .cookie("maas_console_login", "matrix-token").formParam("_csrf", "matrix-token")
+                .formParam("api_key", secret == null ? "" : secret), json.path(), json.expected());
     }
 
     /** A rule whose body is made anew for every caller (the created object must be unique). */

@@ -32,7 +32,7 @@ import io.quarkus.test.junit.TestProfile;
  */
 @QuarkusTest
 @TestProfile(OidcAuthTest.WithKeycloak.class)
-class OidcAuthTest {
+public class OidcAuthTest {
     /** Starts Keycloak for this test class only. */
     public static class WithKeycloak implements QuarkusTestProfile {
         @Override

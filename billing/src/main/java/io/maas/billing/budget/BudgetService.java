@@ -53,6 +53,30 @@ public class BudgetService {
                 Math.max(1, Math.min(limit, MAX_LIMIT))));
     }
 
+    /**
+     * Whether the tenant may not be served now: its budget hard limit is reached, or its monthly token quota (read
+     * from the usage rollups). One read of the database; callers cache it.
+     */
+    @Transactional
+    public boolean isOverQuota(String tenantId, Instant now) {
+        BillingPeriod period = BillingPeriod.containing(now);
+        return Jdbc.inTransaction(dataSource, c -> BudgetRepository.isOverHardLimit(c, tenantId, period)
+                || TokenQuotas.find(c, tenantId, period).map(TokenQuotas.Quota::reached).orElse(false));
+    }
+
+    @Transactional
+    public TokenQuotas.Quota setTokenQuota(String tenantId, long monthlyTokens, Instant now) {
+        return Jdbc.inTransaction(dataSource, c -> {
+            TokenQuotas.set(c, tenantId, monthlyTokens);
+            return TokenQuotas.find(c, tenantId, BillingPeriod.containing(now)).orElseThrow();
+        });
+    }
+
+    @Transactional
+    public List<TokenQuotas.Quota> tokenQuotas(Instant now) {
+        return Jdbc.inTransaction(dataSource, c -> TokenQuotas.list(c, BillingPeriod.containing(now)));
+    }
+
     /** Whether the tenant's hard limit is reached now (reads the database; callers cache it). */
     @Transactional
     public boolean isOverHardLimit(String tenantId, Instant now) {

@@ -37,15 +37,29 @@ public class InvoiceService {
         return Jdbc.inTransaction(dataSource, c -> Invoicing.finalizeInvoice(c, tenantId, period, now));
     }
 
-    /** Finalizes the drafts of every period that ended by {@code now}, at most {@link #MAX_LIMIT} per call. */
+    /**
+     * Finalizes the drafts of every period that ended by {@code now}, at most {@link #MAX_LIMIT} per call; waits
+     * while another instance's scheduled run holds the finalize-due lock.
+     */
     @Transactional
     public List<Invoice> finalizeDue(Instant now) {
         return Jdbc.inTransaction(dataSource, c -> Invoicing.finalizeDue(c, now, MAX_LIMIT));
     }
 
+    /**
+     * One batch of the scheduled finalization, in its own transaction: up to {@code limit} drafts of periods that
+     * ended by {@code endedBy}; does nothing ({@code busy}) when another instance is finalizing at this moment.
+     */
     @Transactional
-    public List<ProviderStatements.Line> providerStatement(String providerId, BillingPeriod period) {
-        return Jdbc.inTransaction(dataSource, c -> ProviderStatements.forPeriod(c, providerId, period));
+    public Invoicing.DueRun finalizeDueBatch(Instant endedBy, Instant now, int limit) {
+        return Jdbc.inTransaction(dataSource, c -> Invoicing.finalizeDue(c, endedBy, now,
+                Math.max(1, Math.min(limit, MAX_LIMIT)), false));
+    }
+
+    /** The statement of one provider (or every provider when null) for a period: usage lines, balances, payouts. */
+    @Transactional
+    public ProviderStatements.Statement providerStatement(String providerId, BillingPeriod period) {
+        return Jdbc.inTransaction(dataSource, c -> ProviderStatements.statement(c, providerId, period));
     }
 
     /** The invoice as CSV: one row per line, then the total; amounts in micros and in minor units (cents). */

@@ -9,7 +9,11 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -67,81 +71,159 @@ public final class Invoicing {
             throw new InvoiceException("invoice " + header.number() + " of " + tenantId + " for " + period
                     + " is already finalized");
         }
+        return finalizeLocked(c, period, List.of(new Due(header.id(), tenantId, period)), now).get(0);
+    }
+
+    /** Key of the PostgreSQL advisory lock that makes finalize-due runs of several instances take turns. */
+    public static final long FINALIZE_DUE_LOCK = 0x6d61617346494eL;
+
+    /** One finalize-due run: the invoices it finalized, or {@code busy} when another finalizer held the lock. */
+    public record DueRun(List<Invoice> finalized, boolean busy) {
+    }
+
+    /**
+     * Finalizes up to {@code limit} drafts of periods that ended by {@code endedBy}, creating the drafts of tenants
+     * whose only charge is a reservation fee first; {@code now} is recorded as the finalization time. Safe with
+     * several instances: the run holds a transaction-scoped advisory lock ({@code wait} false: a run that cannot
+     * get it at once does nothing and says {@code busy}), and takes the drafts {@code for update skip locked}, so an
+     * invoice an admin is finalizing by hand at that moment is left to that call. Call it until it finalizes fewer
+     * than {@code limit}, one transaction per call.
+     */
+    public static DueRun finalizeDue(Connection c, Instant endedBy, Instant now, int limit, boolean wait)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(wait ? "select pg_advisory_xact_lock(?), true"
+                : "select true, pg_try_advisory_xact_lock(?)")) {
+            ps.setLong(1, FINALIZE_DUE_LOCK);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(2)) {
+                    return new DueRun(List.of(), true);
+                }
+            }
+        }
+        BillingPeriod last = BillingPeriod.of(BillingPeriod.containing(endedBy).month().minusMonths(1));
+        for (Reservation r : ReservationRepository.overlappingAll(c, last)) {
+            InvoiceTarget.ensureDraft(c, r.tenantId(), last);
+        }
+        List<Due> due = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                select id, tenant_id, period_start from invoices where status = 'draft' and period_start <= ?
+                order by period_start, tenant_id limit ? for update skip locked""")) {
+            ps.setDate(1, LedgerRepository.periodDate(last));
+            ps.setInt(2, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    due.add(new Due(rs.getObject(1, UUID.class), rs.getString(2), periodOf(rs.getDate(3))));
+                }
+            }
+        }
+        List<Invoice> done = new ArrayList<>();
+        Map<BillingPeriod, List<Due>> byPeriod = new LinkedHashMap<>();
+        for (Due d : due) {
+            byPeriod.computeIfAbsent(d.period(), p -> new ArrayList<>()).add(d);
+        }
+        for (var e : byPeriod.entrySet()) {
+            done.addAll(finalizeLocked(c, e.getKey(), e.getValue(), now));
+        }
+        return new DueRun(done, false);
+    }
+
+    /** Finalizes every invoice of periods that ended by {@code now} (at most {@code limit}), waiting for the lock. */
+    public static List<Invoice> finalizeDue(Connection c, Instant now, int limit) throws SQLException {
+        return finalizeDue(c, now, now, limit, true).finalized();
+    }
+
+    /** A draft invoice due for finalization, its row locked by the caller. */
+    private record Due(UUID id, String tenantId, BillingPeriod period) {
+    }
+
+    /**
+     * Finalizes drafts of one period whose rows the caller holds {@code for update}, set-based: one statement
+     * each for the fees, the numbers, the lines of every invoice, and the stores, whatever the number of tenants.
+     */
+    private static List<Invoice> finalizeLocked(Connection c, BillingPeriod period, List<Due> due, Instant now)
+            throws SQLException {
+        Map<String, Due> byTenant = new LinkedHashMap<>();
+        for (Due d : due) {
+            byTenant.put(d.tenantId(), d);
+        }
+        List<Reservation> reservations = due.size() == 1
+                ? ReservationRepository.overlapping(c, due.get(0).tenantId(), period)
+                : ReservationRepository.overlappingAll(c, period);
         List<LedgerTransaction> fees = new ArrayList<>();
-        for (Reservation r : ReservationRepository.overlapping(c, tenantId, period)) {
+        for (Reservation r : reservations) {
             long fee = r.feeMicrosFor(period);
-            if (fee == 0) {
+            if (fee == 0 || !byTenant.containsKey(r.tenantId())) {
                 continue;
             }
             fees.add(new LedgerTransaction(UUID.nameUUIDFromBytes(("fee:" + r.id() + ":" + period).getBytes()),
-                    LedgerTransaction.RESERVATION_FEE, tenantId, null, null, r.id(), period, period, period.start(),
-                    List.of(LedgerEntry.debit(LedgerAccounts.tenantReceivable(tenantId), fee, RESERVATION_FEE, null,
+                    LedgerTransaction.RESERVATION_FEE, r.tenantId(), null, null, r.id(), period, period, period.start(),
+                    List.of(LedgerEntry.debit(LedgerAccounts.tenantReceivable(r.tenantId()), fee, RESERVATION_FEE, null,
                                     null, r.id(), 0),
                             LedgerEntry.credit(LedgerAccounts.PLATFORM_REVENUE, fee, RESERVATION_FEE, null, null,
                                     r.id(), 0))));
         }
         LedgerRepository.append(c, fees);
-        String number = "INV-" + period + "-" + String.format("%06d", nextNumber(c));
-        Invoice invoice = assemble(header.id(), tenantId, period, Invoice.FINALIZED, number,
-                ledgerDrafts(c, tenantId, period), now);
+        List<Long> numbers = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "select nextval('invoice_number_seq') from generate_series(1, ?)")) {
+            ps.setInt(1, due.size());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    numbers.add(rs.getLong(1));
+                }
+            }
+        }
+        Collections.sort(numbers);
+        Map<String, List<Draft>> drafts = ledgerDrafts(c, List.copyOf(byTenant.keySet()), period);
+        List<Invoice> invoices = new ArrayList<>();
+        int i = 0;
+        for (Due d : byTenant.values()) {
+            String number = "INV-" + period + "-" + String.format("%06d", numbers.get(i++));
+            invoices.add(assemble(d.id(), d.tenantId(), period, Invoice.FINALIZED, number,
+                    drafts.getOrDefault(d.tenantId(), List.of()), now));
+        }
         try (PreparedStatement ps = c.prepareStatement("""
                 insert into invoice_lines (invoice_id, line_no, kind, description, base_model, adapter, reservation_id,
                     tokens, amount_micros, amount_minor, adjustment) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
-            for (InvoiceLine line : invoice.lines()) {
-                ps.setObject(1, invoice.id());
-                ps.setInt(2, line.lineNo());
-                ps.setString(3, line.kind());
-                ps.setString(4, line.description());
-                ps.setString(5, line.baseModel());
-                ps.setString(6, line.adapter());
-                ps.setString(7, line.reservationId());
-                ps.setLong(8, line.tokens());
-                ps.setLong(9, line.amountMicros());
-                ps.setLong(10, line.amountMinor());
-                ps.setBoolean(11, line.adjustment());
-                ps.addBatch();
+            for (Invoice invoice : invoices) {
+                for (InvoiceLine line : invoice.lines()) {
+                    ps.setObject(1, invoice.id());
+                    ps.setInt(2, line.lineNo());
+                    ps.setString(3, line.kind());
+                    ps.setString(4, line.description());
+                    ps.setString(5, line.baseModel());
+                    ps.setString(6, line.adapter());
+                    ps.setString(7, line.reservationId());
+                    ps.setLong(8, line.tokens());
+                    ps.setLong(9, line.amountMicros());
+                    ps.setLong(10, line.amountMinor());
+                    ps.setBoolean(11, line.adjustment());
+                    ps.addBatch();
+                }
             }
             ps.executeBatch();
         }
         try (PreparedStatement ps = c.prepareStatement("""
                 update invoices set status = 'finalized', number = ?, total_micros = ?, total_minor = ?, finalized_at = ?
-                where id = ?""")) {
-            ps.setString(1, number);
-            ps.setLong(2, invoice.totalMicros());
-            ps.setLong(3, invoice.totalMinor());
-            ps.setTimestamp(4, Timestamp.from(now));
-            ps.setObject(5, invoice.id());
-            ps.executeUpdate();
-        }
-        return invoice;
-    }
-
-    /**
-     * Finalizes every invoice of periods that ended by {@code now} (at most {@code limit}), creating the drafts of
-     * tenants whose only charge is a reservation fee first. Returns the invoices finalized.
-     */
-    public static List<Invoice> finalizeDue(Connection c, Instant now, int limit) throws SQLException {
-        BillingPeriod last = BillingPeriod.of(BillingPeriod.containing(now).month().minusMonths(1));
-        for (Reservation r : ReservationRepository.overlappingAll(c, last)) {
-            InvoiceTarget.ensureDraft(c, r.tenantId(), last);
-        }
-        List<Invoice> done = new ArrayList<>();
-        List<ListedHeader> due = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                select tenant_id, period_start from invoices where status = 'draft' and period_start <= ?
-                order by period_start, tenant_id limit ?""")) {
-            ps.setDate(1, LedgerRepository.periodDate(last));
-            ps.setInt(2, limit);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    due.add(new ListedHeader(null, rs.getString(1), periodOf(rs.getDate(2)), null, null, null, null));
+                where id = ? and status = 'draft'""")) {
+            for (Invoice invoice : invoices) {
+                ps.setString(1, invoice.number());
+                ps.setLong(2, invoice.totalMicros());
+                ps.setLong(3, invoice.totalMinor());
+                ps.setTimestamp(4, Timestamp.from(now));
+                ps.setObject(5, invoice.id());
+                ps.addBatch();
+            }
+            int[] updated = ps.executeBatch();
+            for (int n : updated) {
+                // The rows are locked by this transaction and were drafts: anything else is a bug, never committed.
+                if (n != 1 && n != PreparedStatement.SUCCESS_NO_INFO) {
+                    throw new IllegalStateException("an invoice due for finalization was not a locked draft");
                 }
             }
         }
-        for (ListedHeader h : due) {
-            done.add(finalizeInvoice(c, h.tenantId(), h.period(), now));
-        }
-        return done;
+        return invoices;
     }
 
     /** One row of an invoice listing. */
@@ -265,24 +347,32 @@ public final class Invoicing {
 
     /** What the ledger bills on this invoice: receivable debits grouped by origin period, kind, model, reservation. */
     private static List<Draft> ledgerDrafts(Connection c, String tenantId, BillingPeriod period) throws SQLException {
-        List<Draft> out = new ArrayList<>();
+        return ledgerDrafts(c, List.of(tenantId), period).getOrDefault(tenantId, List.of());
+    }
+
+    /** {@link #ledgerDrafts(Connection, String, BillingPeriod)} of many tenants in one statement, by tenant. */
+    private static Map<String, List<Draft>> ledgerDrafts(Connection c, List<String> tenantIds, BillingPeriod period)
+            throws SQLException {
+        Map<String, List<Draft>> out = new HashMap<>();
+        // The receivable account is spelled as LedgerAccounts.tenantReceivable spells it.
         try (PreparedStatement ps = c.prepareStatement("""
-                select t.period_start, e.charge_kind, e.base_model, e.adapter, e.reservation_id,
+                select t.tenant_id, t.period_start, e.charge_kind, e.base_model, e.adapter, e.reservation_id,
                     sum(e.tokens), sum(e.debit_micros)
                 from ledger_entries e join ledger_transactions t on t.id = e.transaction_id
-                where t.tenant_id = ? and t.invoice_period_start = ? and e.account = ? and e.debit_micros >= 0
+                where t.tenant_id = any(?) and t.invoice_period_start = ?
+                    and e.account = 'tenant:' || t.tenant_id || ':receivable' and e.debit_micros >= 0
                     and e.credit_micros = 0
-                group by t.period_start, e.charge_kind, e.base_model, e.adapter, e.reservation_id
-                order by t.period_start, (e.charge_kind <> 'RESERVATION_FEE'), e.reservation_id nulls last,
+                group by t.tenant_id, t.period_start, e.charge_kind, e.base_model, e.adapter, e.reservation_id
+                order by t.tenant_id, t.period_start, (e.charge_kind <> 'RESERVATION_FEE'), e.reservation_id nulls last,
                     e.base_model, e.adapter nulls first, e.charge_kind""")) {
-            ps.setString(1, tenantId);
+            ps.setArray(1, c.createArrayOf("varchar", tenantIds.toArray()));
             ps.setDate(2, LedgerRepository.periodDate(period));
-            ps.setString(3, LedgerAccounts.tenantReceivable(tenantId));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    BillingPeriod usagePeriod = periodOf(rs.getDate(1));
-                    out.add(new Draft(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getLong(6), rs.getLong(7), usagePeriod, !usagePeriod.equals(period)));
+                    BillingPeriod usagePeriod = periodOf(rs.getDate(2));
+                    out.computeIfAbsent(rs.getString(1), t -> new ArrayList<>()).add(new Draft(rs.getString(3),
+                            rs.getString(4), rs.getString(5), rs.getString(6), rs.getLong(7), rs.getLong(8),
+                            usagePeriod, !usagePeriod.equals(period)));
                 }
             }
         }

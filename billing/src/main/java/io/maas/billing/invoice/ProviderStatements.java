@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.maas.billing.ledger.LedgerRepository;
+import io.maas.billing.payout.Payout;
+import io.maas.billing.payout.Payouts;
 import io.maas.billing.rating.BillingPeriod;
 
 /** Provider statements from the ledger: per provider and adapter, the usage of a period and what it earned. */
@@ -23,7 +25,52 @@ public final class ProviderStatements {
             long earnedMicros) {
     }
 
+    /** A provider's money for a period: earned (payable credits), paid out (payable debits), what is still owed. */
+    public record Balance(String providerId, long earnedMicros, long paidOutMicros, long balanceMicros,
+            List<Payout> payouts) {
+    }
+
+    /** A statement: the usage lines per adapter and each provider's balance with its payouts. */
+    public record Statement(BillingPeriod period, List<Line> lines, List<Balance> balances) {
+    }
+
     /** The statement of one provider, or of every provider when {@code providerId} is null, for {@code period}. */
+    public static Statement statement(Connection c, String providerId, BillingPeriod period) throws SQLException {
+        List<Balance> balances = new ArrayList<>();
+        // The payable account is spelled as LedgerAccounts.providerPayable spells it.
+        String sql = """
+                select t.provider_id, coalesce(sum(e.credit_micros), 0), coalesce(sum(e.debit_micros), 0)
+                from ledger_entries e join ledger_transactions t on t.id = e.transaction_id
+                where t.period_start = ? and t.provider_id is not null
+                    and e.account = 'provider:' || t.provider_id || ':payable'"""
+                + (providerId == null ? "" : " and t.provider_id = ?") + """
+
+                group by t.provider_id order by t.provider_id""";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setDate(1, LedgerRepository.periodDate(period));
+            if (providerId != null) {
+                ps.setString(2, providerId);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long earned = rs.getLong(2);
+                    long paid = rs.getLong(3);
+                    balances.add(new Balance(rs.getString(1), earned, paid, earned - paid, List.of()));
+                }
+            }
+        }
+        List<Balance> withPayouts = new ArrayList<>();
+        for (Balance b : balances) {
+            withPayouts.add(new Balance(b.providerId(), b.earnedMicros(), b.paidOutMicros(), b.balanceMicros(),
+                    Payouts.list(c, b.providerId(), period, MAX_PAYOUTS_SHOWN)));
+        }
+        return new Statement(period, forPeriod(c, providerId, period), withPayouts);
+    }
+
+    /** Bound on payouts listed per provider on one statement. */
+    public static final int MAX_PAYOUTS_SHOWN = 1_000;
+
+    /** The usage lines of one provider, or of every provider when {@code providerId} is null, for {@code period}. */
     public static List<Line> forPeriod(Connection c, String providerId, BillingPeriod period) throws SQLException {
         // The payable account is spelled as LedgerAccounts.providerPayable spells it.
         String sql = """

@@ -1,8 +1,8 @@
 package io.maas.billing.rating;
 
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.YearMonth;
-import java.time.ZoneOffset;
 
 /**
  * A billing period: one calendar month in UTC, [start, end). UTC so that a period has the same bounds for
@@ -18,23 +18,34 @@ public record BillingPeriod(YearMonth month) {
         return new BillingPeriod(month);
     }
 
-    /** The period an instant falls in. */
+    private static final long SECONDS_PER_DAY = 86_400;
+
+    /** The period an instant falls in (UTC days have no leap seconds in epoch time, so days are 86,400 s). */
     public static BillingPeriod containing(Instant at) {
-        return new BillingPeriod(YearMonth.from(at.atOffset(ZoneOffset.UTC)));
+        LocalDate day = LocalDate.ofEpochDay(Math.floorDiv(at.getEpochSecond(), SECONDS_PER_DAY));
+        return new BillingPeriod(YearMonth.of(day.getYear(), day.getMonth()));
     }
 
     public Instant start() {
-        return month.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+        return Instant.ofEpochSecond(startEpochSecond());
     }
 
     /** Exclusive: the start of the next month. */
     public Instant end() {
-        return month.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+        return Instant.ofEpochSecond(endEpochSecond());
+    }
+
+    private long startEpochSecond() {
+        return month.atDay(1).toEpochDay() * SECONDS_PER_DAY;
+    }
+
+    private long endEpochSecond() {
+        return startEpochSecond() + month.lengthOfMonth() * SECONDS_PER_DAY;
     }
 
     /** 2,419,200 (28 days) to 2,678,400 (31 days). */
     public long seconds() {
-        return end().getEpochSecond() - start().getEpochSecond();
+        return month.lengthOfMonth() * SECONDS_PER_DAY;
     }
 
     public boolean contains(Instant at) {
@@ -46,8 +57,10 @@ public record BillingPeriod(YearMonth month) {
      * Zero when they do not overlap.
      */
     public long overlapSeconds(Instant from, Instant until) {
-        long startSecond = Math.max(start().getEpochSecond(), from.getEpochSecond());
-        long endSecond = until == null ? end().getEpochSecond() : Math.min(end().getEpochSecond(), until.getEpochSecond());
+        long periodStart = startEpochSecond();
+        long periodEnd = periodStart + seconds();
+        long startSecond = Math.max(periodStart, from.getEpochSecond());
+        long endSecond = until == null ? periodEnd : Math.min(periodEnd, until.getEpochSecond());
         return Math.max(0, endSecond - startSecond);
     }
 

@@ -22,15 +22,16 @@ public record ChargeLine(
     public ChargeLine {
         Check.notNull(kind, "kind");
         Check.notNull(model, "model");
-        Check.that(tierIndex >= 0, "tierIndex must be >= 0, was " + tierIndex);
-        Check.that(tokens > 0, "a charge line has at least one token, was " + tokens);
+        Check.that(tierIndex >= 0, () -> "tierIndex must be >= 0, was " + tierIndex);
+        Check.that(tokens > 0, () -> "a charge line has at least one token, was " + tokens);
         Check.notNegative(rateMicrosPerToken, "rateMicrosPerToken");
         // The amount is a function of the line's own tokens and rate: no line is adjusted to fix a sum elsewhere.
         Check.that(amountMicros == Money.lineAmountMicros(tokens, rateMicrosPerToken),
-                "amount " + amountMicros + " is not " + tokens + " tokens at " + rateMicrosPerToken.toPlainString()
+                () -> "amount " + amountMicros + " is not " + tokens + " tokens at " + rateMicrosPerToken.toPlainString()
                         + " micros rounded half-even");
         Check.that(kind.isReservation() == (reservationId != null),
-                kind + " line must " + (kind.isReservation() ? "" : "not ") + "name a reservation");
+                () -> kind + " line with reservation " + reservationId
+                        + ": reservation lines name their reservation, other lines none");
         Check.notNull(share, "share");
         Check.that(share.amountMicros() == amountMicros, "share parts do not add up to the line's amount");
     }

@@ -23,8 +23,8 @@ final class GraduatedTieredChargeModel implements ChargeModel {
     @Override
     public List<TokenCharge> charges(long tokensPrompt, long tokensCompletion, List<PriceTier> tiers) {
         long tokensTotal = tokensPrompt + tokensCompletion;
-        List<TokenCharge> inputs = new ArrayList<>();
-        List<TokenCharge> outputs = new ArrayList<>();
+        List<TokenCharge> inputs = new ArrayList<>(4);
+        List<TokenCharge> outputs = new ArrayList<>(2);
         long tierStart = 0; // tokens numbered (tierStart, tier.upToTokens()] fall in this tier
         // Stays inside the list: the last tier is unbounded, so after it tierStart >= tokensTotal.
         for (int index = 0; tierStart < tokensTotal; index++) {

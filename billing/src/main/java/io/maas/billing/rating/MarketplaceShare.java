@@ -43,13 +43,15 @@ public record MarketplaceShare(int defaultProviderShareBps, Map<ModelRef, Intege
     public static ShareSplit split(long amountMicros, String providerId, int providerShareBps) {
         Check.notNegative(amountMicros, "amountMicros");
         checkBps(providerShareBps, "providerShareBps");
-        long providerMicros = BigDecimal.valueOf(amountMicros).multiply(BigDecimal.valueOf(providerShareBps))
-                .divide(BigDecimal.valueOf(BPS_WHOLE), 0, Money.ROUNDING)
-                .longValueExact();
+        // amount × bps fits a long below ~$922M per line: exact in long arithmetic; beyond, in BigDecimal.
+        long providerMicros = amountMicros <= Long.MAX_VALUE / BPS_WHOLE
+                ? Money.divideHalfEven(amountMicros * providerShareBps, BPS_WHOLE)
+                : BigDecimal.valueOf(amountMicros).multiply(BigDecimal.valueOf(providerShareBps))
+                        .divide(BigDecimal.valueOf(BPS_WHOLE), 0, Money.ROUNDING).longValueExact();
         return new ShareSplit(providerId, providerShareBps, providerMicros, amountMicros - providerMicros);
     }
 
     private static void checkBps(int bps, String name) {
-        Check.that(bps >= 0 && bps <= BPS_WHOLE, name + " must be within 0..10000 basis points, was " + bps);
+        Check.that(bps >= 0 && bps <= BPS_WHOLE, () -> name + " must be within 0..10000 basis points, was " + bps);
     }
 }

@@ -25,7 +25,39 @@ public final class Money {
     public static long lineAmountMicros(long tokens, BigDecimal rateMicrosPerToken) {
         Check.notNegative(tokens, "tokens");
         Check.notNegative(rateMicrosPerToken, "rateMicrosPerToken");
+        // Exact in long arithmetic when the rate is at most 18 digits with 0..18 decimals (unscaled / 10^scale)
+        // and tokens × unscaled fits in 63 bits; otherwise exact in BigDecimal. Both round half-even once.
+        int scale = rateMicrosPerToken.scale();
+        if (scale >= 0 && scale < POW10.length && rateMicrosPerToken.precision() <= MAX_LONG_DIGITS) {
+            long unscaled = rateMicrosPerToken.unscaledValue().longValue();
+            long high = Math.multiplyHigh(tokens, unscaled);
+            long product = tokens * unscaled;
+            if (high == 0 && product >= 0) {
+                return divideHalfEven(product, POW10[scale]);
+            }
+        }
         return roundToMicros(BigDecimal.valueOf(tokens).multiply(rateMicrosPerToken));
+    }
+
+    /** Digits of every number of up to 18 digits fit a long (10^18 - 1 < 2^63). */
+    private static final int MAX_LONG_DIGITS = 18;
+    private static final long[] POW10 = {1L, 10L, 100L, 1_000L, 10_000L, 100_000L, 1_000_000L, 10_000_000L,
+        100_000_000L, 1_000_000_000L, 10_000_000_000L, 100_000_000_000L, 1_000_000_000_000L, 10_000_000_000_000L,
+        100_000_000_000_000L, 1_000_000_000_000_000L, 10_000_000_000_000_000L, 100_000_000_000_000_000L,
+        1_000_000_000_000_000_000L};
+
+    /**
+     * {@code dividend / divisor} rounded half-even to a whole number, for dividend >= 0 and divisor > 0: the same
+     * result as {@code BigDecimal.divide(…, 0, HALF_EVEN)}, without allocating.
+     */
+    static long divideHalfEven(long dividend, long divisor) {
+        long quotient = dividend / divisor;
+        long remainder = dividend - quotient * divisor;
+        long toNext = divisor - remainder;
+        if (remainder > toNext || (remainder == toNext && (quotient & 1) == 1)) {
+            quotient++;
+        }
+        return quotient;
     }
 
     /** Exact micros rounded half-even to a whole number; fails rather than wrap when it exceeds a long. */

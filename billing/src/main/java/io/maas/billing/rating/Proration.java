@@ -15,9 +15,14 @@ public final class Proration {
 
     public static long prorate(long monthlyAmount, long activeSeconds, long periodSeconds) {
         Check.notNegative(monthlyAmount, "monthlyAmount");
-        Check.that(periodSeconds > 0, "periodSeconds must be > 0, was " + periodSeconds);
+        Check.that(periodSeconds > 0, () -> "periodSeconds must be > 0, was " + periodSeconds);
         Check.that(activeSeconds >= 0 && activeSeconds <= periodSeconds,
-                "activeSeconds must be within 0.." + periodSeconds + ", was " + activeSeconds);
+                () -> "activeSeconds must be within 0.." + periodSeconds + ", was " + activeSeconds);
+        long high = Math.multiplyHigh(monthlyAmount, activeSeconds);
+        long product = monthlyAmount * activeSeconds;
+        if (high == 0 && product >= 0) {
+            return Money.divideHalfEven(product, periodSeconds);
+        }
         return BigDecimal.valueOf(monthlyAmount).multiply(BigDecimal.valueOf(activeSeconds))
                 .divide(BigDecimal.valueOf(periodSeconds), 0, Money.ROUNDING)
                 .longValueExact();

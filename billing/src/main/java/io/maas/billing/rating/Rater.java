@@ -1,5 +1,6 @@
 package io.maas.billing.rating;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -29,11 +30,14 @@ public final class Rater {
             draw = Optional.empty();
         }
         String reservationId = draw.map(AllowanceDraw::reservationId).orElse(null);
-        List<ChargeLine> lines = charges.stream()
-                .map(charge -> ChargeLine.of(charge, usage.model(), reservationId, usage.providerId(), input.shares()))
-                .toList();
-        Check.invariantEquals(lines.stream().mapToLong(ChargeLine::tokens).sum(), usage.tokensTotal(),
-                "tokens on the lines of " + usage.eventId());
+        List<ChargeLine> lines = new ArrayList<>(charges.size());
+        long tokensOnLines = 0;
+        for (TokenCharge charge : charges) {
+            ChargeLine line = ChargeLine.of(charge, usage.model(), reservationId, usage.providerId(), input.shares());
+            lines.add(line);
+            tokensOnLines += line.tokens();
+        }
+        Check.invariantEquals(tokensOnLines, usage.tokensTotal(), "tokens on the lines of the usage");
         return new RatingResult(usage.eventId(), usage.tenantId(), input.priceBook().currency(), lines, draw);
     }
 }

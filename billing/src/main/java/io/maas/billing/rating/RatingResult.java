@@ -16,26 +16,40 @@ public record RatingResult(UUID eventId, String tenantId, Currency currency, Lis
         Check.notNull(eventId, "eventId");
         Check.notBlank(tenantId, "tenantId");
         Check.notNull(currency, "currency");
-        Check.notNull(lines, "lines").forEach(line -> Check.notNull(line, "line"));
+        for (ChargeLine line : Check.notNull(lines, "lines")) {
+            Check.notNull(line, "line");
+        }
         lines = List.copyOf(lines);
         Check.notNull(allowanceDraw, "allowanceDraw");
-        String reservationId = allowanceDraw.map(AllowanceDraw::reservationId).orElse(null);
+        String reservationId = allowanceDraw.isPresent() ? allowanceDraw.get().reservationId() : null;
         for (ChargeLine line : lines) {
             // A request is rated against one reservation or none: its lines cannot disagree about which.
             Check.that(line.reservationId() == null || line.reservationId().equals(reservationId),
-                    "line rated against " + line.reservationId() + " but the draw is on " + reservationId);
+                    () -> "line rated against " + line.reservationId() + " but the draw is on " + reservationId);
         }
     }
 
     public long totalMicros() {
-        return lines.stream().mapToLong(ChargeLine::amountMicros).reduce(0, Math::addExact);
+        long total = 0;
+        for (ChargeLine line : lines) {
+            total = Math.addExact(total, line.amountMicros());
+        }
+        return total;
     }
 
     public long providerMicros() {
-        return lines.stream().mapToLong(line -> line.share().providerMicros()).reduce(0, Math::addExact);
+        long total = 0;
+        for (ChargeLine line : lines) {
+            total = Math.addExact(total, line.share().providerMicros());
+        }
+        return total;
     }
 
     public long platformMicros() {
-        return lines.stream().mapToLong(line -> line.share().platformMicros()).reduce(0, Math::addExact);
+        long total = 0;
+        for (ChargeLine line : lines) {
+            total = Math.addExact(total, line.share().platformMicros());
+        }
+        return total;
     }
 }

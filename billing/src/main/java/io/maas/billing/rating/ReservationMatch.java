@@ -28,8 +28,13 @@ public final class ReservationMatch {
      * spent: the request is then overage on it, not moved to another reservation or to pay-as-you-go.
      */
     public static Optional<ReservationState> mostSpecific(List<ReservationState> states, ModelRef model, Instant at) {
-        return states.stream()
-                .filter(state -> state.reservation().isActiveAt(at) && state.reservation().scope().covers(model))
-                .min(PREFERENCE);
+        ReservationState best = null;
+        for (ReservationState state : states) {
+            if (state.reservation().isActiveAt(at) && state.reservation().scope().covers(model)
+                    && (best == null || PREFERENCE.compare(state, best) < 0)) {
+                best = state;
+            }
+        }
+        return Optional.ofNullable(best);
     }
 }

@@ -34,9 +34,9 @@ public record ReservationState(Reservation reservation, BillingPeriod period, lo
     public ReservationState after(AllowanceDraw draw) {
         Check.notNull(draw, "draw");
         Check.that(draw.reservationId().equals(reservation.id()) && draw.period().equals(period),
-                "draw for " + draw.reservationId() + " in " + draw.period() + " applied to " + reservation.id() + " in " + period);
+                () -> "draw for " + draw.reservationId() + " in " + draw.period() + " applied to " + reservation.id() + " in " + period);
         Check.that(draw.tokens() <= allowanceRemainingTokens(),
-                "draw of " + draw.tokens() + " tokens exceeds the " + allowanceRemainingTokens() + " left on " + reservation.id());
+                () -> "draw of " + draw.tokens() + " tokens exceeds the " + allowanceRemainingTokens() + " left on " + reservation.id());
         return new ReservationState(reservation, period, allowanceUsedTokens + draw.tokens());
     }
 }

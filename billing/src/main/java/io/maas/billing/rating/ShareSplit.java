@@ -10,7 +10,7 @@ public record ShareSplit(String providerId, int providerShareBps, long providerM
 
     public ShareSplit {
         Check.that(providerShareBps >= 0 && providerShareBps <= MarketplaceShare.BPS_WHOLE,
-                "providerShareBps must be within 0..10000, was " + providerShareBps);
+                () -> "providerShareBps must be within 0..10000, was " + providerShareBps);
         Check.that(providerId != null || providerShareBps == 0, "a provider share needs a provider");
         Check.notNegative(providerMicros, "providerMicros");
         Check.notNegative(platformMicros, "platformMicros");

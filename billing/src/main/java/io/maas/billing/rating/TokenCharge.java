@@ -11,9 +11,9 @@ import java.math.BigDecimal;
 public record TokenCharge(ChargeKind kind, int tierIndex, long tokens, BigDecimal rateMicrosPerToken) {
     public TokenCharge {
         Check.notNull(kind, "kind");
-        Check.that(tierIndex >= 0, "tierIndex must be >= 0, was " + tierIndex);
+        Check.that(tierIndex >= 0, () -> "tierIndex must be >= 0, was " + tierIndex);
         // Zero-token lines carry no information and would only be noise on an invoice.
-        Check.that(tokens > 0, "a token charge has at least one token, was " + tokens);
+        Check.that(tokens > 0, () -> "a token charge has at least one token, was " + tokens);
         Check.notNegative(rateMicrosPerToken, "rateMicrosPerToken");
     }
 }

@@ -64,4 +64,15 @@ class MarketplaceShareTest {
         assertThrows(InvalidRatingInputException.class, () -> MarketplaceShare.split(-1, "p", 100));
         assertThrows(InvalidRatingInputException.class, () -> MarketplaceShare.split(1, "p", 10_001));
     }
+
+    @Test
+    void aLineTooLargeForLongArithmeticSplitsExactlyThroughBigDecimal() {
+        long huge = Long.MAX_VALUE / 2; // amount × bps overflows a long
+        ShareSplit split = MarketplaceShare.split(huge, "p1", 3333);
+        long expected = new java.math.BigDecimal(huge).multiply(java.math.BigDecimal.valueOf(3333))
+                .divide(java.math.BigDecimal.valueOf(10_000), 0, java.math.RoundingMode.HALF_EVEN).longValueExact();
+        assertEquals(expected, split.providerMicros());
+        assertEquals(huge, split.providerMicros() + split.platformMicros());
+        assertEquals(2, MarketplaceShare.split(5, "p1", 5000).providerMicros(), "2.5 rounds to the even 2");
+    }
 }

@@ -76,4 +76,48 @@ class MoneyTest {
         assertEquals(-2, Money.roundToMicros(new BigDecimal("-2.5")));
         assertEquals(-4, Money.roundToMicros(new BigDecimal("-3.5")));
     }
+
+    /** The long fast path against the exact BigDecimal product, for every shape of rate it takes or hands over. */
+    private static void sameAsBigDecimal(long tokens, String rate) {
+        BigDecimal r = new BigDecimal(rate);
+        assertEquals(Money.roundToMicros(BigDecimal.valueOf(tokens).multiply(r)), Money.lineAmountMicros(tokens, r),
+                tokens + " tokens at " + rate);
+    }
+
+    @Test
+    void lineAmountsInLongArithmeticEqualTheExactBigDecimalOnes() {
+        sameAsBigDecimal(10, "0.15");
+        sameAsBigDecimal(30, "0.15");
+        sameAsBigDecimal(1_999, "0.000000000000000001");
+        sameAsBigDecimal(123_456_789, "85.000000000000");
+        sameAsBigDecimal(7, "1E+3"); // negative scale: BigDecimal path
+        sameAsBigDecimal(7, "0.0000000000000000001"); // 19 decimals: BigDecimal path
+        sameAsBigDecimal(7, "1234567890123456789.5"); // 20 digits: BigDecimal path
+        sameAsBigDecimal(Long.MAX_VALUE / 4, "3"); // product in [2^63, 2^64): BigDecimal path
+        sameAsBigDecimal(Long.MAX_VALUE / 16, "0.3"); // tokens × unscaled overflows into the high word
+        java.util.Random random = new java.util.Random(5);
+        for (int i = 0; i < 100_000; i++) {
+            long tokens = random.nextInt(5_000_000);
+            BigDecimal rate = BigDecimal.valueOf(random.nextInt(1_000_000), random.nextInt(10));
+            assertEquals(Money.roundToMicros(BigDecimal.valueOf(tokens).multiply(rate)),
+                    Money.lineAmountMicros(tokens, rate), tokens + " at " + rate);
+        }
+    }
+
+    @Test
+    void anAmountBeyondALongIsRefusedOnEitherPath() {
+        assertThrows(ArithmeticException.class, () -> Money.lineAmountMicros(Long.MAX_VALUE / 2, new BigDecimal("3")));
+        assertThrows(ArithmeticException.class, () -> Money.lineAmountMicros(Long.MAX_VALUE, new BigDecimal("0.5E+2")));
+    }
+
+    @Test
+    void divideHalfEvenRoundsTiesToTheEvenNeighbour() {
+        assertEquals(2, Money.divideHalfEven(15, 10));
+        assertEquals(2, Money.divideHalfEven(25, 10));
+        assertEquals(2, Money.divideHalfEven(16, 10));
+        assertEquals(1, Money.divideHalfEven(14, 10));
+        assertEquals(7, Money.divideHalfEven(7, 1));
+        assertEquals(0, Money.divideHalfEven(5, 10));
+        assertEquals(0, Money.divideHalfEven(0, 3));
+    }
 }

@@ -54,4 +54,19 @@ class ProrationTest {
         assertThrows(InvalidRatingInputException.class, () -> Proration.prorate(1, null, Instant.EPOCH, null));
         assertThrows(InvalidRatingInputException.class, () -> Proration.prorate(1, NOVEMBER, null, null));
     }
+
+    private static long exact(long amount, long active, long period) {
+        return java.math.BigDecimal.valueOf(amount).multiply(java.math.BigDecimal.valueOf(active))
+                .divide(java.math.BigDecimal.valueOf(period), 0, java.math.RoundingMode.HALF_EVEN).longValueExact();
+    }
+
+    @Test
+    void amountsWhoseProductOverflowsALongAreProratedExactly() {
+        long big = Long.MAX_VALUE / 2; // 2^62 - 1
+        // × 8: beyond 2^64 (the high word is set); × 4: within [2^63, 2^64) (the sign bit is set).
+        assertEquals(exact(big, 8, 16), Proration.prorate(big, 8, 16));
+        assertEquals(exact(big, 4, 8), Proration.prorate(big, 4, 8));
+        assertEquals(2_305_843_009_213_693_952L, Proration.prorate(big, 4, 8), "x.5 rounds to the even neighbour");
+        assertEquals(exact(120_000_000, 1_771_200, 2_592_000), Proration.prorate(120_000_000, 1_771_200, 2_592_000));
+    }
 }

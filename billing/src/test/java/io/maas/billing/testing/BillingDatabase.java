@@ -35,6 +35,11 @@ public final class BillingDatabase implements AutoCloseable {
                 .setServerConfig("listen_addresses", "127.0.0.1").start());
     }
 
+    /** The database as a DataSource (auto-commit connections), for services that take one. */
+    public javax.sql.DataSource dataSource() {
+        return postgres.getPostgresDatabase();
+    }
+
     /** A connection in manual-commit mode. */
     public Connection connect() throws SQLException {
         Connection c = DriverManager.getConnection(url, "postgres", "");

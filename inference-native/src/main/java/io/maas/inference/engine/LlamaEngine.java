@@ -503,6 +503,17 @@ public final class LlamaEngine implements AutoCloseable {
     }
 
     /**
+     * Validates the PEFT adapter in {@code dir} against this model (target modules, shapes, rank, dtypes) exactly as
+     * {@link #loadAdapter} would, without making it resident: the marketplace checks an upload before storing it.
+     * Raises {@link ModelFormatException} naming the file and tensor that do not fit.
+     */
+    public void validateAdapter(Path dir) {
+        Objects.requireNonNull(dir, "dir");
+        ensureOpen();
+        LoraAdapter.load(dir, config, model.newAdapterManager()).close();
+    }
+
+    /**
      * Unloads adapter {@code id}: new requests no longer find it; requests already using it finish with it, and it
      * is closed when the last of them ends. Returns false when no such adapter is loaded.
      */
