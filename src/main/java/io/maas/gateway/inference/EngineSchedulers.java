@@ -95,14 +95,7 @@ public class EngineSchedulers {
             Thread.currentThread().interrupt();
             throw new InferenceException("interrupted while waiting for generation", e);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException r) {
-                throw r;
-            }
-            if (cause instanceof Error err) {
-                throw err;
-            }
-            throw new InferenceException("generation failed", cause);
+            throw BatchScheduler.rethrow(e);
         }
     }
 

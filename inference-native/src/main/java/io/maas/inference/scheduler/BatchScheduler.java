@@ -99,15 +99,20 @@ public final class BatchScheduler implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new InferenceException("interrupted while waiting for generation", e);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException r) {
-                throw r;
-            }
-            if (cause instanceof Error err) {
-                throw err;
-            }
-            throw new InferenceException("generation failed", cause);
+            throw rethrow(e);
         }
+    }
+
+    /** A generation's own exception, as thrown by the scheduler thread (wrapped only if it was checked). */
+    public static RuntimeException rethrow(ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException r) {
+            return r;
+        }
+        if (cause instanceof Error err) {
+            throw err;
+        }
+        return new InferenceException("generation failed", cause);
     }
 
     /** Sequences in the running batch. */
