@@ -131,7 +131,9 @@ class BatchSchedulerTest {
             awaitTrue(() -> scheduler.steps() >= 4, "the first request should be running");
             CompletableFuture<GenerationResult> second = scheduler.submit(greedy(PROMPTS.get(3), "a3", 400),
                     GenerationListener.NONE);
-            Thread.sleep(100);
+            // Several steps after the submit, each a chance to admit it: still queued means the budget held it back.
+            long stepsAtSubmit = scheduler.steps();
+            awaitTrue(() -> scheduler.steps() >= stepsAtSubmit + 3, "the first request should keep running");
             assertEquals(1, scheduler.queuedCount(), "no budget left for the second request");
             gone.set(true);
             GenerationResult cancelled = first.get(60, TimeUnit.SECONDS);
