@@ -27,7 +27,10 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -43,6 +46,7 @@ import io.maas.inference.model.ModelShape;
  * not started streaming, the ledger's totals equal what the clients were told, and a worker stopped with SIGTERM
  * finishes its running streams before it exits.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WorkerFleetIT {
     private static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
     private static final String ADMIN_KEY = "sk-it-admin-0123456789abcdefghijklmn";
@@ -57,6 +61,8 @@ class WorkerFleetIT {
     private static final List<String> workerUrls = new ArrayList<>();
     private static final List<Process> workers = new ArrayList<>();
     private static String gateway;
+    private static Process gatewayProcess;
+    private static HttpResponse<String> gatewayReadyWithoutWorkers;
 
     @BeforeAll
     static void startFleet() throws Exception {
@@ -80,16 +86,21 @@ class WorkerFleetIT {
         // Ports first: the gateway lists the workers before they run.
         List<Integer> workerPorts = List.of(freePort(), freePort());
         workerPorts.forEach(p -> workerUrls.add("http://127.0.0.1:" + p));
-        // The gateway starts alone first: instances starting at once on an empty database race on its seed rows.
+        // The gateway starts alone first. That was a workaround for the seed-row race of instances starting at once on
+        // an empty database; seeding now takes an advisory lock (PlatformSeed, PlatformSeedTest), so the order no longer
+        // matters. Kept: it also lets the gateway's readiness be checked while no worker runs yet.
         int port = freePort();
         Map<String, String> env = new HashMap<>(common);
         env.put("MAAS_ROLE", "gateway");
         env.put("MAAS_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY);
         env.put("MAAS_FLEET_WORKERS", String.join(",", workerUrls));
         env.put("MAAS_FLEET_POLL_INTERVAL", "500ms");
-        start(root.resolve("gateway"), port, env);
+        gatewayProcess = start(root.resolve("gateway"), port, env);
         gateway = "http://127.0.0.1:" + port;
-        awaitReady(gateway);
+        // A gateway is live without workers but not ready: it generates nothing itself.
+        awaitStatus(gateway + "/q/health/live", 200);
+        gatewayReadyWithoutWorkers = HTTP.send(HttpRequest.newBuilder(URI.create(gateway + "/q/health/ready"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         for (int w = 0; w < 2; w++) {
             Map<String, String> workerEnv = new HashMap<>(common);
             workerEnv.put("MAAS_ROLE", "worker");
@@ -98,6 +109,7 @@ class WorkerFleetIT {
         for (String url : workerUrls) {
             awaitReady(url);
         }
+        awaitReady(gateway);
         // Let the gateway's poller see both workers.
         Thread.sleep(1500);
     }
@@ -118,6 +130,28 @@ class WorkerFleetIT {
     }
 
     @Test
+    @Order(1)
+    void theGatewayMapsNoWeightsLoadsNoPyTorchAndIsReadyOnlyWithWorkers() throws Exception {
+        assertEquals(503, gatewayReadyWithoutWorkers.statusCode(), gatewayReadyWithoutWorkers.body());
+        assertEquals("DOWN", check(JSON.readTree(gatewayReadyWithoutWorkers.body()), "workers").path("status").asText());
+        JsonNode ready = get(gateway + "/q/health/ready", ADMIN_KEY);
+        assertEquals("UP", check(ready, "workers").path("status").asText());
+        assertTrue(ready.toString().contains(workerUrls.get(0)) && ready.toString().contains(workerUrls.get(1)),
+                ready.toString());
+        // What the gateway process has mapped: no weights file, no libtorch. A worker maps both (the check can fail).
+        String gatewayMaps = Files.readString(Path.of("/proc", Long.toString(gatewayProcess.pid()), "maps"));
+        assertTrue(!gatewayMaps.contains("model.safetensors") && !gatewayMaps.contains("libtorch"),
+                "the gateway maps weights or PyTorch");
+        String workerMaps = Files.readString(Path.of("/proc", Long.toString(workers.get(0).pid()), "maps"));
+        assertTrue(workerMaps.contains("model.safetensors") && workerMaps.contains("libtorch"),
+                "a worker maps its weights and PyTorch");
+        // Yet the gateway lists the model and counts tokens for it (a context-length refusal comes from the gateway).
+        JsonNode models = get(gateway + "/v1/models", ADMIN_KEY);
+        assertTrue(models.toString().contains("\"demo-tiny\""), models.toString());
+    }
+
+    @Test
+    @Order(2)
     void affinityThenAWorkerKilledMidLoadLosesNoUnstartedRequestAndMeteringIsExact() throws Exception {
         String tenant = newTenant();
         String key = newKey(tenant);
@@ -282,6 +316,15 @@ class WorkerFleetIT {
         return JSON.readTree(r.body());
     }
 
+    private static JsonNode check(JsonNode health, String name) {
+        for (JsonNode c : health.path("checks")) {
+            if (name.equals(c.path("name").asText())) {
+                return c;
+            }
+        }
+        throw new AssertionError("no check " + name + " in " + health);
+    }
+
     private static JsonNode get(String url, String key) throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + key)
                 .build(), HttpResponse.BodyHandlers.ofString());
@@ -310,6 +353,22 @@ class WorkerFleetIT {
         Process p = pb.start();
         processes.add(p);
         return p;
+    }
+
+    private static void awaitStatus(String url, int status) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode() == status) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError(url + " never answered " + status);
     }
 
     private static void awaitReady(String url) throws Exception {

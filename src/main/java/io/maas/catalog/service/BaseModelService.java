@@ -62,7 +62,7 @@ public class BaseModelService {
                     LOG.errorf("catalog: base model %s failed its digest check (%s); not served", row.id(), bad);
                     continue;
                 }
-                models.register(LlamaEngine.load(dir));
+                models.register(models.load(dir));
             } catch (IOException | RuntimeException e) {
                 LOG.errorf("catalog: base model %s could not be loaded (%s); not served", row.id(), e.getMessage());
             }
@@ -117,7 +117,7 @@ public class BaseModelService {
                     files.forEach(f -> repo.insertBlob(f.sha256(), f.sizeBytes()));
                     repo.insertModel(id, fileJson, totalBytes, principal);
                 });
-                models.register(LlamaEngine.load(dir));
+                models.register(models.load(dir));
             } catch (RuntimeException e) {
                 SafeArchive.deleteTree(dir);
                 throw e;
