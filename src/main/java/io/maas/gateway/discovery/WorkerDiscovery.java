@@ -1,0 +1,158 @@
+package io.maas.gateway.discovery;
+
+import java.util.ArrayList;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import javax.naming.NamingEnumeration;
+import javax.naming.NamingException;
+import javax.naming.directory.Attribute;
+import javax.naming.directory.Attributes;
+import javax.naming.directory.DirContext;
+import javax.naming.directory.InitialDirContext;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.maas.app.config.MaasConfig;
+import io.maas.gateway.routing.WorkerFleet;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * Finds the workers through DNS ({@code maas.fleet.workers-dns}): the SRV records of a Kubernetes headless Service
+ * name one stable host per ready worker pod ({@code maas-worker-0.maas-worker-headless...}) and its port. Re-resolved
+ * every {@code maas.fleet.workers-dns-interval}, so scaling the worker StatefulSet needs no gateway change; the fleet's
+ * own status polls still decide which of them are live. A failed lookup keeps the last list.
+ */
+@ApplicationScoped
+public class WorkerDiscovery {
+    private static final Logger LOG = Logger.getLogger(WorkerDiscovery.class);
+
+    @Inject
+    MaasConfig config;
+    @Inject
+    WorkerFleet fleet;
+
+    private ScheduledExecutorService resolver;
+    private volatile List<String> current = List.of();
+
+    /** Answers the worker base URLs behind one SRV name. */
+    public interface SrvLookup {
+        List<String> workers(String srvName) throws NamingException;
+    }
+
+    private SrvLookup lookup = new JndiSrvLookup("dns:");
+
+    void onStart(@Observes StartupEvent event) {
+        Optional<String> name = config.fleet().workersDns();
+        if (name.isEmpty()) {
+            return;
+        }
+        if (config.fleet().workers().isPresent()) {
+            LOG.warn("maas.fleet.workers and maas.fleet.workers-dns are both set; the DNS answer replaces the list");
+        }
+        refresh(name.get(), fleet::useWorkers);
+        resolver = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "maas-fleet-dns");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = config.fleet().workersDnsInterval().toMillis();
+        resolver.scheduleWithFixedDelay(() -> refresh(name.get(), fleet::useWorkers), every, every, TimeUnit.MILLISECONDS);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (resolver != null) {
+            resolver.shutdownNow();
+        }
+    }
+
+    /** The workers of the last successful lookup. */
+    public List<String> current() {
+        return current;
+    }
+
+    /** Resolves once and hands a changed list to {@code sink} (the fleet); returns whether the lookup succeeded. */
+    boolean refresh(String srvName, java.util.function.Consumer<List<String>> sink) {
+        List<String> found;
+        try {
+            found = lookup.workers(srvName);
+        } catch (NamingException | RuntimeException e) {
+            LOG.warnf("worker discovery: DNS lookup of %s failed (%s); keeping %d workers", srvName, e.getMessage(),
+                    current.size());
+            return false;
+        }
+        if (!found.equals(current)) {
+            LOG.infof("worker discovery: %s -> %s", srvName, found);
+            current = found;
+            sink.accept(found);
+        }
+        return true;
+    }
+
+    /** Replaces the DNS lookup (tests point it at their own DNS server). */
+    void useLookup(SrvLookup replacement) {
+        lookup = replacement;
+    }
+
+    /** Base URLs from SRV record values ({@code priority weight port target.}), sorted, duplicates removed. */
+    public static List<String> urls(List<String> srvRecords) {
+        java.util.TreeSet<String> urls = new java.util.TreeSet<>();
+        for (String record : srvRecords) {
+            String[] parts = record.trim().split("\\s+");
+            if (parts.length != 4) {
+                throw new IllegalArgumentException("not an SRV record value: " + record);
+            }
+            int port = Integer.parseInt(parts[2]);
+            String host = parts[3].endsWith(".") ? parts[3].substring(0, parts[3].length() - 1) : parts[3];
+            if (port < 1 || port > 65535 || host.isEmpty()) {
+                throw new IllegalArgumentException("not an SRV record value: " + record);
+            }
+            urls.add("http://" + host + ":" + port);
+        }
+        return new ArrayList<>(urls);
+    }
+
+    /** SRV lookups through the JDK's JNDI DNS provider ({@code dns:} = the system's resolvers). */
+    public static final class JndiSrvLookup implements SrvLookup {
+        private final String providerUrl;
+
+        public JndiSrvLookup(String providerUrl) {
+            this.providerUrl = providerUrl;
+        }
+
+        @Override
+        public List<String> workers(String srvName) throws NamingException {
+            Hashtable<String, String> env = new Hashtable<>();
+            env.put("java.naming.factory.initial", "com.sun.jndi.dns.DnsContextFactory");
+            env.put("java.naming.provider.url", providerUrl);
+            env.put("com.sun.jndi.dns.timeout.initial", "1000");
+            env.put("com.sun.jndi.dns.timeout.retries", "2");
+            DirContext dns = new InitialDirContext(env);
+            try {
+                Attributes attributes = dns.getAttributes(srvName, new String[] {"SRV"});
+                Attribute srv = attributes.get("SRV");
+                List<String> values = new ArrayList<>();
+                if (srv != null) {
+                    NamingEnumeration<?> all = srv.getAll();
+                    while (all.hasMore()) {
+                        values.add(all.next().toString());
+                    }
+                }
+                return urls(values);
+            } catch (javax.naming.NameNotFoundException e) {
+                return List.of(); // no ready worker: the name has no records
+            } finally {
+                dns.close();
+            }
+        }
+    }
+}
