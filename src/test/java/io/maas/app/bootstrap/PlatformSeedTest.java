@@ -132,6 +132,27 @@ class PlatformSeedTest {
         assertEquals(1, count(db, "select count(*) from api_keys"));
     }
 
+    /**
+     * The tenant row exists but no active admin key does (every admin key revoked, then instances restart together):
+     * nothing serializes the instances but the advisory lock, so each round must still add exactly one key.
+     */
+    @Test
+    void concurrentStartsWithoutAnActiveAdminKeyGenerateExactlyOneEachTime() throws Exception {
+        String db = emptyMigratedDatabase();
+        try (Connection c = connect(db)) {
+            PlatformSeed.run(c, Optional.empty());
+        }
+        for (int round = 1; round <= 5; round++) {
+            try (Connection c = connect(db); Statement s = c.createStatement()) {
+                s.execute("update api_keys set revoked_at = now() where revoked_at is null");
+            }
+            List<PlatformSeed.Outcome> outcomes = seedConcurrently(db, Optional.empty());
+            assertEquals(1, outcomes.stream().filter(o -> o.generatedSecret().isPresent()).count(), "round " + round);
+            assertEquals(1, count(db, "select count(*) from api_keys where revoked_at is null"), "round " + round);
+            assertTrue(outcomes.stream().noneMatch(PlatformSeed.Outcome::tenantCreated));
+        }
+    }
+
     @Test
     void concurrentFirstStartsWithAConfiguredKeyStoreItOnce() throws Exception {
         String db = emptyMigratedDatabase();
