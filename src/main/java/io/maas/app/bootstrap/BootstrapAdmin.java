@@ -39,9 +39,12 @@ public class BootstrapAdmin {
     DataSource dataSource;
 
     void onStart(@Observes StartupEvent event) {
+        // Only roles operators talk to generate the key, so it is printed where docs/operations.md says: the log of
+        // the first gateway (or of the single `all` process), never a worker's or billing pod's.
+        boolean mayGenerate = config.role() == MaasConfig.Role.ALL || config.role() == MaasConfig.Role.GATEWAY;
         PlatformSeed.Outcome seeded;
         try (Connection connection = dataSource.getConnection()) {
-            seeded = PlatformSeed.run(connection, config.bootstrapAdminKey());
+            seeded = PlatformSeed.run(connection, config.bootstrapAdminKey(), mayGenerate);
         } catch (SQLException e) {
             throw new IllegalStateException("could not seed the platform tenant and bootstrap admin key", e);
         }
@@ -53,6 +56,10 @@ public class BootstrapAdmin {
             return;
         }
         if (seeded.generatedSecret().isEmpty()) {
+            if (!mayGenerate) {
+                LOG.debugf("role %s generates no bootstrap key; a gateway does", config.role());
+                return;
+            }
             LOG.infof("platform-admin key exists; the bootstrap key, if still used, is in %s", keyFile);
             return;
         }

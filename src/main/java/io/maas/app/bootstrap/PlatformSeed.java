@@ -34,12 +34,18 @@ public final class PlatformSeed {
     public record Outcome(boolean tenantCreated, Optional<String> generatedSecret, boolean configuredKeyStored) {
     }
 
+    /** {@link #run(Connection, Optional, boolean)} by an instance that may generate the key (roles all, gateway). */
+    public static Outcome run(Connection connection, Optional<String> configuredKey) throws SQLException {
+        return run(connection, configuredKey, true);
+    }
+
     /**
      * Seeds in one transaction on {@code connection} (committed here; the connection's auto-commit is restored).
-     * With {@code configuredKey} that key is stored unless present; without it a key is generated only when no
-     * active platform-admin key exists.
+     * With {@code configuredKey} that key is stored unless present; without it a key is generated only when
+     * {@code mayGenerate} and no active platform-admin key exists.
      */
-    public static Outcome run(Connection connection, Optional<String> configuredKey) throws SQLException {
+    public static Outcome run(Connection connection, Optional<String> configuredKey, boolean mayGenerate)
+            throws SQLException {
         boolean autoCommit = connection.getAutoCommit();
         connection.setAutoCommit(false);
         try {
@@ -60,7 +66,7 @@ public final class PlatformSeed {
             Outcome outcome;
             if (configuredKey.isPresent()) {
                 outcome = new Outcome(tenantCreated, Optional.empty(), insertKey(connection, configuredKey.get()));
-            } else if (activePlatformAdminKeys(connection) > 0) {
+            } else if (!mayGenerate || activePlatformAdminKeys(connection) > 0) {
                 outcome = new Outcome(tenantCreated, Optional.empty(), false);
             } else {
                 String secret = ApiKeySecrets.newSecret();

@@ -154,6 +154,21 @@ class PlatformSeedTest {
     }
 
     @Test
+    void workersAndBillingSeedTheTenantButNeverGenerateTheKey() throws Exception {
+        String db = emptyMigratedDatabase();
+        PlatformSeed.Outcome worker;
+        try (Connection c = connect(db)) {
+            worker = PlatformSeed.run(c, Optional.empty(), false);
+        }
+        assertTrue(worker.tenantCreated());
+        assertTrue(worker.generatedSecret().isEmpty());
+        assertEquals(0, count(db, "select count(*) from api_keys"));
+        try (Connection c = connect(db)) {
+            assertTrue(PlatformSeed.run(c, Optional.empty(), true).generatedSecret().isPresent(), "then a gateway does");
+        }
+    }
+
+    @Test
     void concurrentFirstStartsWithAConfiguredKeyStoreItOnce() throws Exception {
         String db = emptyMigratedDatabase();
         String key = "sk-configured-bootstrap-0123456789abcdef";
