@@ -98,7 +98,8 @@ public class BaseModelService {
                 throw new CatalogRejection("model_files_missing", "a model needs config.json and model.safetensors"
                         + " (or model.safetensors.index.json with its shards) at its root");
             }
-            try (LlamaEngine check = LlamaEngine.load(unpacked)) {
+            // A gateway checks the files without mapping weights (headers against config, tokenizer, template).
+            try (LlamaEngine check = models.load(unpacked)) {
                 LOG.debugf("catalog: base model %s loads (%d max context tokens)", id, check.maxContextTokens());
             } catch (RuntimeException e) {
                 throw new CatalogRejection("model_invalid", "the engine refuses the model: "

@@ -141,8 +141,9 @@ public final class LlamaEngine implements AutoCloseable {
 
     /**
      * Only what a gateway needs to route and meter without generating: config.json (context length, special
-     * tokens), the tokenizer and the chat template. No weights are opened or mapped and no {@code NDManager} (no
-     * PyTorch) is created; {@link #countTokens}, {@link #renderChat}, {@link #promptTokens} and
+     * tokens), the tokenizer and the chat template. The weights' safetensors headers are checked against the config
+     * as {@link #load} checks them (names, shapes, dtypes), so a model a worker would refuse is refused here too, but
+     * no weights are mapped and no {@code NDManager} (no PyTorch) is created; {@link #countTokens}, {@link #renderChat}, {@link #promptTokens} and
      * {@link #validateAdapter} work, generation and adapter loading raise {@link InferenceException}.
      */
     public static LlamaEngine loadMetadata(Path modelDir) {
@@ -152,6 +153,7 @@ public final class LlamaEngine implements AutoCloseable {
         }
         ModelConfig config = ModelConfig.read(dir);
         Optional<ChatTemplate> chatTemplate = ChatTemplate.load(dir);
+        Checkpoint.open(dir, config).close(); // headers only: reads them, maps nothing
         ModelTokenizer tokenizer = ModelTokenizer.load(dir);
         return new LlamaEngine(dir.getFileName().toString(), config, tokenizer, null, chatTemplate,
                 DEFAULT_MAX_RESIDENT_ADAPTERS, UNBOUNDED_ADAPTER_BYTES);

@@ -77,4 +77,17 @@ class LlamaEngineMetadataTest {
             }
         }
     }
+
+    @Test
+    void weightsThatDoNotFitTheConfigAreRefusedAsByTheFullLoad() throws Exception {
+        Path model = root.resolve("bad-tiny");
+        ModelGenerator.write(model, ModelShape.TINY, 7);
+        Path config = model.resolve("config.json");
+        // The config now promises a third layer the weights do not have.
+        Files.writeString(config, Files.readString(config).replaceAll("\"num_hidden_layers\"\\s*:\\s*2",
+                "\"num_hidden_layers\": 3"));
+        ModelFormatException meta = assertThrows(ModelFormatException.class, () -> LlamaEngine.loadMetadata(model));
+        ModelFormatException full = assertThrows(ModelFormatException.class, () -> LlamaEngine.load(model));
+        assertEquals(full.getMessage(), meta.getMessage());
+    }
 }
