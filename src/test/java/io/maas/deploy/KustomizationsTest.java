@@ -348,7 +348,10 @@ class KustomizationsTest {
                 .matcher(String.valueOf(dns));
         assertTrue(m.matches(), id(gateway) + " MAAS_FLEET_WORKERS_DNS is an SRV name of a Service: " + dns);
         String portName = m.group(1);
-        Map<String, Object> headless = find(objects, "Service", m.group(2));
+        Map<String, Object> headless = objects.stream()
+                .filter(o -> "Service".equals(kind(o)) && m.group(2).equals(name(o))).findFirst().orElse(null);
+        assertTrue(headless != null, id(gateway) + " MAAS_FLEET_WORKERS_DNS names Service " + m.group(2)
+                + ", which does not exist");
         assertEquals(Resources.namespace(gateway), m.group(3), "the SRV name's namespace is the gateway's");
         Map<String, Object> svcSpec = map(headless.get("spec"));
         assertEquals("None", svcSpec.get("clusterIP"), id(headless) + " is headless (one record per pod)");
