@@ -1,19 +1,12 @@
 package io.maas.gateway.discovery;
 
+import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-
-import javax.naming.NamingEnumeration;
-import javax.naming.NamingException;
-import javax.naming.directory.Attribute;
-import javax.naming.directory.Attributes;
-import javax.naming.directory.DirContext;
-import javax.naming.directory.InitialDirContext;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -30,7 +23,8 @@ import io.quarkus.runtime.StartupEvent;
  * Finds the workers through DNS ({@code maas.fleet.workers-dns}): the SRV records of a Kubernetes headless Service
  * name one stable host per ready worker pod ({@code maas-worker-0.maas-worker-headless...}) and its port. Re-resolved
  * every {@code maas.fleet.workers-dns-interval}, so scaling the worker StatefulSet needs no gateway change; the fleet's
- * own status polls still decide which of them are live. A failed lookup keeps the last list.
+ * own status polls still decide which of them are live. A failed lookup keeps the last list; NXDOMAIN (no ready
+ * worker) empties it.
  */
 @ApplicationScoped
 public class WorkerDiscovery {
@@ -46,10 +40,11 @@ public class WorkerDiscovery {
 
     /** Answers the worker base URLs behind one SRV name. */
     public interface SrvLookup {
-        List<String> workers(String srvName) throws NamingException;
+        List<String> workers(String srvName) throws IOException;
     }
 
-    private SrvLookup lookup = new JndiSrvLookup("dns:");
+    /** Set at start (the system's resolvers) or by a test. */
+    private SrvLookup lookup;
 
     void onStart(@Observes StartupEvent event) {
         Optional<String> name = config.fleet().workersDns();
@@ -58,6 +53,14 @@ public class WorkerDiscovery {
         }
         if (config.fleet().workers().isPresent()) {
             LOG.warn("maas.fleet.workers and maas.fleet.workers-dns are both set; the DNS answer replaces the list");
+        }
+        if (lookup == null) {
+            try {
+                lookup = new DnsSrvLookup(DnsSrvClient.system((int) config.fleet().connectTimeout().toMillis()));
+            } catch (IOException e) {
+                throw new IllegalStateException("maas.fleet.workers-dns is set but no DNS server is known: "
+                        + e.getMessage(), e);
+            }
         }
         refresh(name.get(), fleet::useWorkers);
         resolver = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -85,7 +88,7 @@ public class WorkerDiscovery {
         List<String> found;
         try {
             found = lookup.workers(srvName);
-        } catch (NamingException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             LOG.warnf("worker discovery: DNS lookup of %s failed (%s); keeping %d workers", srvName, e.getMessage(),
                     current.size());
             return false;
@@ -121,38 +124,17 @@ public class WorkerDiscovery {
         return new ArrayList<>(urls);
     }
 
-    /** SRV lookups through the JDK's JNDI DNS provider ({@code dns:} = the system's resolvers). */
-    public static final class JndiSrvLookup implements SrvLookup {
-        private final String providerUrl;
+    /** SRV lookups with {@link DnsSrvClient} (the system's name servers unless given). */
+    public static final class DnsSrvLookup implements SrvLookup {
+        private final DnsSrvClient client;
 
-        public JndiSrvLookup(String providerUrl) {
-            this.providerUrl = providerUrl;
+        public DnsSrvLookup(DnsSrvClient client) {
+            this.client = client;
         }
 
         @Override
-        public List<String> workers(String srvName) throws NamingException {
-            Hashtable<String, String> env = new Hashtable<>();
-            env.put("java.naming.factory.initial", "com.sun.jndi.dns.DnsContextFactory");
-            env.put("java.naming.provider.url", providerUrl);
-            env.put("com.sun.jndi.dns.timeout.initial", "1000");
-            env.put("com.sun.jndi.dns.timeout.retries", "2");
-            DirContext dns = new InitialDirContext(env);
-            try {
-                Attributes attributes = dns.getAttributes(srvName, new String[] {"SRV"});
-                Attribute srv = attributes.get("SRV");
-                List<String> values = new ArrayList<>();
-                if (srv != null) {
-                    NamingEnumeration<?> all = srv.getAll();
-                    while (all.hasMore()) {
-                        values.add(all.next().toString());
-                    }
-                }
-                return urls(values);
-            } catch (javax.naming.NameNotFoundException e) {
-                return List.of(); // no ready worker: the name has no records
-            } finally {
-                dns.close();
-            }
+        public List<String> workers(String srvName) throws IOException {
+            return urls(client.srv(srvName));
         }
     }
 }
