@@ -39,10 +39,12 @@ import io.maas.app.embedded.EmbeddedInfrastructure;
 import io.maas.app.launch.LaunchSettings;
 import io.maas.inference.model.ModelGenerator;
 import io.maas.inference.model.ModelShape;
+import io.maas.testing.TinyDns;
 
 /**
  * One gateway and two workers as separate JVMs from the packaged {@code quarkus-run.jar} on loopback, sharing one
- * embedded PostgreSQL and Kafka: adapters land with affinity, killing a worker mid-load loses no request that had
+ * embedded PostgreSQL and Kafka; the gateway finds the workers through DNS SRV records (a loopback DNS server, listing
+ * workers once they are ready, as a Kubernetes headless Service does): adapters land with affinity, killing a worker mid-load loses no request that had
  * not started streaming, the ledger's totals equal what the clients were told, and a worker stopped with SIGTERM
  * finishes its running streams before it exits.
  */
@@ -62,6 +64,8 @@ class WorkerFleetIT {
     private static final List<Process> workers = new ArrayList<>();
     private static String gateway;
     private static Process gatewayProcess;
+    private static TinyDns dns;
+    private static final String WORKERS_SRV = "_http._tcp.maas-worker-headless.fleet-it.svc.cluster.local";
     private static HttpResponse<String> gatewayReadyWithoutWorkers;
 
     @BeforeAll
@@ -93,7 +97,11 @@ class WorkerFleetIT {
         Map<String, String> env = new HashMap<>(common);
         env.put("MAAS_ROLE", "gateway");
         env.put("MAAS_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY);
-        env.put("MAAS_FLEET_WORKERS", String.join(",", workerUrls));
+        // Workers are found as in Kubernetes: SRV records of a name that lists only ready workers, re-resolved.
+        dns = new TinyDns();
+        env.put("MAAS_FLEET_WORKERS_DNS", WORKERS_SRV);
+        env.put("MAAS_FLEET_WORKERS_DNS_SERVER", dns.address());
+        env.put("MAAS_FLEET_WORKERS_DNS_INTERVAL", "500ms");
         env.put("MAAS_FLEET_POLL_INTERVAL", "500ms");
         gatewayProcess = start(root.resolve("gateway"), port, env);
         gateway = "http://127.0.0.1:" + port;
@@ -109,6 +117,8 @@ class WorkerFleetIT {
         for (String url : workerUrls) {
             awaitReady(url);
         }
+        // Both workers are ready: now the name lists them (SRV targets are these loopback addresses).
+        dns.records.put(WORKERS_SRV, workerPorts.stream().map(p -> "0 50 " + p + " 127.0.0.1").toList());
         awaitReady(gateway);
         // Let the gateway's poller see both workers.
         Thread.sleep(1500);
@@ -126,6 +136,13 @@ class WorkerFleetIT {
         }
         if (infrastructure != null) {
             infrastructure.close();
+        }
+        if (dns != null) {
+            try {
+                dns.close();
+            } catch (Exception e) {
+                // the test is over
+            }
         }
     }
 

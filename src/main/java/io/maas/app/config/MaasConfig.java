@@ -286,6 +286,9 @@ public interface MaasConfig {
         @WithDefault("10s")
         Duration workersDnsInterval();
 
+        /** The DNS server ({@code host:port}) asked for {@code workers-dns}; unset, those of /etc/resolv.conf. */
+        Optional<String> workersDnsServer();
+
         /** Shared secret of the internal API; unset, the internal API answers 404. */
         Optional<String> internalToken();
 

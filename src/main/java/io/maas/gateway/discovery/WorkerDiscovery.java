@@ -55,9 +55,13 @@ public class WorkerDiscovery {
             LOG.warn("maas.fleet.workers and maas.fleet.workers-dns are both set; the DNS answer replaces the list");
         }
         if (lookup == null) {
+            int timeoutMillis = (int) config.fleet().connectTimeout().toMillis();
             try {
-                lookup = new DnsSrvLookup(DnsSrvClient.system((int) config.fleet().connectTimeout().toMillis()));
-            } catch (IOException e) {
+                Optional<String> server = config.fleet().workersDnsServer();
+                lookup = new DnsSrvLookup(server.isPresent()
+                        ? new DnsSrvClient(List.of(hostPort(server.get())), timeoutMillis)
+                        : DnsSrvClient.system(timeoutMillis));
+            } catch (IOException | IllegalArgumentException e) {
                 throw new IllegalStateException("maas.fleet.workers-dns is set but no DNS server is known: "
                         + e.getMessage(), e);
             }
@@ -76,6 +80,15 @@ public class WorkerDiscovery {
         if (resolver != null) {
             resolver.shutdownNow();
         }
+    }
+
+    /** {@code host:port} (port 53 when absent; IPv6 as {@code [addr]:port}). */
+    static java.net.InetSocketAddress hostPort(String value) {
+        java.net.URI uri = java.net.URI.create("dns://" + value.trim());
+        if (uri.getHost() == null) {
+            throw new IllegalArgumentException("maas.fleet.workers-dns-server must be host:port, was " + value);
+        }
+        return new java.net.InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 53 : uri.getPort());
     }
 
     /** The workers of the last successful lookup. */
