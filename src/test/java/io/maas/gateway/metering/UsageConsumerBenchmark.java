@@ -65,6 +65,16 @@ class UsageConsumerBenchmark {
     private static final int PARTITIONS = 3;
     private static final int TENANTS = 50;
 
+    /** What the consumer loop does with each batch. */
+    private enum Work {
+        /** The billing consumer's work: {@link UsageRecorder#record} (dedupe, rollups, rating, ledger). */
+        FULL,
+        /** Only the first half of it, {@link UsageLedgerWriter#write}: dedupe and rollups, no rating or ledger. */
+        WRITER_ONLY,
+        /** The baseline: a plain batched INSERT of the events. */
+        PLAIN_INSERT
+    }
+
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
     @Inject
@@ -84,21 +94,24 @@ class UsageConsumerBenchmark {
                 + " PostgreSQL 17 embedded, %d cores, Java %s, load average before: %s%n", EVENTS, PARTITIONS,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), loadAverage());
         System.out.println("command: ./maas bench   (src: UsageConsumerBenchmark)");
-        System.out.println("| batch | consumer (dedupe, rollups, rating, ledger) events/s | plain INSERT consumer events/s"
-                + " | ratio | load average after |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("| batch | consumer (dedupe, rollups, rating, ledger) events/s | dedupe + rollups only events/s"
+                + " | plain INSERT consumer events/s | ratio full / plain | load average after |");
+        System.out.println("|---|---|---|---|---|---|");
         // Warm-up of both paths (JIT, connection pool, statement caches); not reported.
-        run(100, false, Math.min(EVENTS, 10_000));
-        run(100, true, Math.min(EVENTS, 10_000));
+        for (Work mode : Work.values()) {
+            run(100, mode, Math.min(EVENTS, 10_000));
+        }
         for (int batch : new int[] {100, 500, 2000}) {
-            double plain = run(batch, false, EVENTS);
-            double full = run(batch, true, EVENTS);
-            System.out.printf("| %d | %,.0f | %,.0f | %.2f | %s |%n", batch, full, plain, full / plain, loadAverage());
+            double plain = run(batch, Work.PLAIN_INSERT, EVENTS);
+            double writer = run(batch, Work.WRITER_ONLY, EVENTS);
+            double full = run(batch, Work.FULL, EVENTS);
+            System.out.printf("| %d | %,.0f | %,.0f | %,.0f | %.2f | %s |%n", batch, full, writer, plain, full / plain,
+                    loadAverage());
         }
     }
 
     /** Produces the events, then times draining them; returns events per second. */
-    private double run(int batch, boolean ledger, int events) throws Exception {
+    private double run(int batch, Work mode, int events) throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         String topic = UsageEvent.TOPIC + ".bench-" + run;
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
@@ -134,10 +147,15 @@ class UsageConsumerBenchmark {
                 if (delivered.isEmpty()) {
                     continue;
                 }
-                if (ledger) {
-                    recorder.record(delivered);
-                } else {
-                    QuarkusTransaction.requiringNew().call(() -> plainInsert(delivered));
+                switch (mode) {
+                    case FULL -> recorder.record(delivered);
+                    case WRITER_ONLY -> QuarkusTransaction.requiringNew().call(() -> {
+                        try (Connection c = dataSource.getConnection()) {
+                            return UsageLedgerWriter.write(c, delivered);
+                        }
+                    });
+                    case PLAIN_INSERT -> QuarkusTransaction.requiringNew().call(() -> plainInsert(delivered));
+                    default -> throw new IllegalStateException(mode.name());
                 }
                 consumer.commitSync();
                 consumed += delivered.size();
@@ -145,7 +163,7 @@ class UsageConsumerBenchmark {
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         assertTrue(consumed >= events, "the topic was drained: " + consumed + " of " + events);
-        if (ledger) {
+        if (mode == Work.FULL) {
             assertEquals(events, count("select count(*) from ledger_transactions where tenant_id like ?",
                     "bench-" + run + "-%"), "every event was posted to the ledger");
         }
