@@ -273,9 +273,10 @@ public class GenerationService {
         for (int i = 0; i < job.choices(); i++) {
             GenerationRequest request = requestForChoice(job.request(), i);
             GenerationListener listener = listenerForChoice.apply(i);
-            // With a fleet configured the choice runs on a worker; metering stays here either way.
-            GenerationBackend backend = fleet.enabled() ? fleet : local;
-            GenerationResult result = backend.generate(job.target(), request, listener, job.requestId());
+            // With a fleet configured the choice runs on a worker (the trace continues there); metering stays here.
+            GenerationResult result = fleet.enabled()
+                    ? fleet.generate(job.target(), request, listener, job.requestId(), job.trace())
+                    : local.generate(job.target(), request, listener, job.requestId());
             results.add(result);
             if (result.finishReason() == FinishReason.CANCELLED) {
                 break;
