@@ -116,13 +116,13 @@ class FleetThroughputBenchmark {
         }
         awaitLiveWorkers(gateway, 2);
 
-        List<Round> two = measure(() -> throughGateway(gateway));
+        List<Round> two = measure(throughGateway(gateway));
         JsonNode fleetAfterTwo = get(gateway + "/admin/fleet");
         workers.get(1).destroy();
         assertTrue(workers.get(1).waitFor(120, TimeUnit.SECONDS), "the second worker drains and exits");
         awaitLiveWorkers(gateway, 1);
-        List<Round> one = measure(() -> throughGateway(gateway));
-        List<Round> direct = measure(() -> direct(workerUrls.get(0)));
+        List<Round> one = measure(throughGateway(gateway));
+        List<Round> direct = measure(direct(workerUrls.get(0)));
 
         String load = Files.readString(Path.of("/proc/loadavg")).trim();
         System.out.printf("%nFleet throughput bench: %s shape (random weights, F32), %d concurrent requests over %d "
