@@ -152,4 +152,17 @@ class AffinityRouterTest {
                 "affinity " + affinity.hitRate() + " vs round-robin " + roundRobin.hitRate());
         assertTrue(affinity.maxLoadOverAverage() <= 1.25, "max load / average " + affinity.maxLoadOverAverage());
     }
+
+    @Test
+    void preferringResidentWorkersKeepsTheLoadBoundAndLosesNoAffinityUnderAZipfMix() {
+        List<String> workers = AffinitySimulation.workers(4);
+        int[] mix = AffinitySimulation.zipf(100, 1.0, 20_000, 42);
+        AffinitySimulation.Result bounded = AffinitySimulation.run("bounded",
+                AffinitySimulation.boundedAffinity(workers, 125), workers, mix, 32, 16);
+        AffinitySimulation.Result residentFirst = AffinitySimulation.run("bounded+resident",
+                AffinitySimulation.boundedResidentAffinity(workers, 125), workers, mix, 32, 16);
+        assertTrue(residentFirst.maxLoadOverAverage() <= 1.25, "max load / average " + residentFirst.maxLoadOverAverage());
+        assertTrue(residentFirst.hitRate() >= bounded.hitRate(),
+                "resident-first " + residentFirst.hitRate() + " vs bounded " + bounded.hitRate());
+    }
 }
