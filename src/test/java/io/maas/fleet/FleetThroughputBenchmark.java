@@ -54,8 +54,8 @@ class FleetThroughputBenchmark {
     private static final String MODEL = "smollm-135m";
     private static final int ADAPTERS = 8;
     private static final int CONCURRENT = 32;
-    private static final int MAX_TOKENS = Integer.getInteger("fleet.bench.tokens", 32);
-    private static final int ROUNDS = Integer.getInteger("fleet.bench.rounds", 2);
+    private static final int MAX_TOKENS = Integer.getInteger("fleet.bench.tokens", 16);
+    private static final int ROUNDS = Integer.getInteger("fleet.bench.rounds", 1);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
@@ -104,42 +104,57 @@ class FleetThroughputBenchmark {
         start(root.resolve("gateway"), gatewayPort, env);
         String gateway = "http://127.0.0.1:" + gatewayPort;
         awaitReady(gateway); // alone first: instances starting together on an empty database race on its seed rows
+        // Two workers on 2 cores get one PyTorch intra-op thread each (as two 1-CPU pods would); the single worker
+        // gets both cores. Oversubscribed OpenMP threads (2 × 2 on 2 cores) stall on their barriers.
         List<Process> workers = new ArrayList<>();
         for (String url : workerUrls) {
-            Map<String, String> workerEnv = new HashMap<>(common);
-            workerEnv.put("MAAS_ROLE", "worker");
-            workers.add(start(root.resolve("worker-" + workers.size()), Integer.parseInt(url.substring(url.lastIndexOf(':') + 1)),
-                    workerEnv));
+            workers.add(startWorker(root.resolve("worker-" + workers.size()), url, common, 1));
         }
         for (String url : workerUrls) {
             awaitReady(url);
         }
         awaitLiveWorkers(gateway, 2);
-
-        List<Round> two = measure(throughGateway(gateway));
-        JsonNode fleetAfterTwo = get(gateway + "/admin/fleet");
-        workers.get(1).destroy();
-        assertTrue(workers.get(1).waitFor(120, TimeUnit.SECONDS), "the second worker drains and exits");
-        awaitLiveWorkers(gateway, 1);
-        List<Round> one = measure(throughGateway(gateway));
-        List<Round> direct = measure(direct(workerUrls.get(0)));
-
-        String load = Files.readString(Path.of("/proc/loadavg")).trim();
         System.out.printf("%nFleet throughput bench: %s shape (random weights, F32), %d concurrent requests over %d "
                 + "adapters (rank 16), %d tokens each, temperature 0; %d cores, Java %s%n", MODEL, CONCURRENT,
                 ADAPTERS, MAX_TOKENS, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-        System.out.printf("command: ./maas bench -pl src -Dtest=FleetThroughputBenchmark; load average after: %s%n", load);
-        System.out.println("| setup | rounds (tokens/s) | mean tokens/s | failed |");
-        System.out.println("|---|---|---|---|");
-        double twoMean = row("gateway + 2 workers", two);
-        double oneMean = row("gateway + 1 worker", one);
-        double directMean = row("1 worker, internal API direct (no gateway)", direct);
+        System.out.printf("command: ./maas bench -pl src -Dtest=FleetThroughputBenchmark; load average before: %s%n",
+                loadAverage());
+        System.out.println("| setup | rounds (tokens/s) | mean tokens/s | failed | load average after |");
+        System.out.println("|---|---|---|---|---|");
+
+        double twoMean = row("gateway + 2 workers (1 intra-op thread each)", measure(throughGateway(gateway)));
+        System.out.println("routing while both workers ran: " + get(gateway + "/admin/fleet").path("routing"));
+
+        // The single worker: a fresh one with both cores at the second worker's address, then the first one stops.
+        workers.get(1).destroy();
+        assertTrue(workers.get(1).waitFor(120, TimeUnit.SECONDS), "the second worker drains and exits");
+        int singleThreads = Integer.getInteger("fleet.bench.single-threads", Runtime.getRuntime().availableProcessors());
+        workers.add(startWorker(root.resolve("worker-single"), workerUrls.get(1), common, singleThreads));
+        awaitReady(workerUrls.get(1));
+        workers.get(0).destroy();
+        assertTrue(workers.get(0).waitFor(120, TimeUnit.SECONDS), "the first worker drains and exits");
+        awaitLiveWorkers(gateway, 1);
+        double oneMean = row("gateway + 1 worker (" + singleThreads + " intra-op threads)",
+                measure(throughGateway(gateway)));
+        double directMean = row("the same worker, internal API direct (no gateway)", measure(direct(workerUrls.get(1))));
         System.out.printf("ratio 2 workers / 1 worker (both through the gateway): %.2f; gateway + 1 worker / worker "
                 + "direct: %.2f%n", twoMean / oneMean, oneMean / directMean);
-        System.out.println("routing while both workers ran: " + fleetAfterTwo.path("routing"));
+    }
+
+    private static Process startWorker(Path dataDir, String url, Map<String, String> common, int threads)
+            throws IOException {
+        Map<String, String> workerEnv = new HashMap<>(common);
+        workerEnv.put("MAAS_ROLE", "worker");
+        return start(dataDir, Integer.parseInt(url.substring(url.lastIndexOf(':') + 1)), workerEnv,
+                "-Dai.djl.pytorch.num_threads=" + threads);
+    }
+
+    private static String loadAverage() throws IOException {
+        return Files.readString(Path.of("/proc/loadavg")).trim();
     }
 
     private static double row(String name, List<Round> rounds) {
+        System.out.flush();
         StringBuilder each = new StringBuilder();
         double sum = 0;
         int failed = 0;
@@ -149,13 +164,19 @@ class FleetThroughputBenchmark {
             failed += r.failed();
         }
         double mean = sum / rounds.size();
-        System.out.printf("| %s | %s | %.1f | %d |%n", name, each, mean, failed);
+        String load;
+        try {
+            load = loadAverage().substring(0, loadAverage().indexOf(' ', loadAverage().indexOf(' ') + 1));
+        } catch (IOException e) {
+            load = "?";
+        }
+        System.out.printf("| %s | %s | %.1f | %d | %s |%n", name, each, mean, failed, load);
         return mean;
     }
 
     /** A warm-up round (every adapter loaded where it will run), then {@link #ROUNDS} measured rounds. */
     private static List<Round> measure(RequestFactory factory) throws Exception {
-        run(factory, ADAPTERS, 4);
+        run(factory, ADAPTERS, 2);
         List<Round> rounds = new ArrayList<>();
         for (int i = 0; i < ROUNDS; i++) {
             rounds.add(run(factory, CONCURRENT, MAX_TOKENS));
@@ -272,12 +293,15 @@ class FleetThroughputBenchmark {
         return JSON.readTree(r.body());
     }
 
-    private static Process start(Path dataDir, int port, Map<String, String> env) throws IOException {
+    private static Process start(Path dataDir, int port, Map<String, String> env, String... jvmArgs)
+            throws IOException {
         Files.createDirectories(dataDir);
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-Dai.djl.offline=true",
-                "-Dot.epg.working-dir=" + System.getProperty("ot.epg.working-dir", "/tmp/embedded-pg"),
-                "-jar", JAR.toAbsolutePath().toString());
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-Dai.djl.offline=true",
+                "-Dot.epg.working-dir=" + System.getProperty("ot.epg.working-dir", "/tmp/embedded-pg")));
+        command.addAll(List.of(jvmArgs));
+        command.addAll(List.of("-jar", JAR.toAbsolutePath().toString()));
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().putAll(env);
         pb.environment().put("MAAS_DATA_DIR", dataDir.toString());
         pb.environment().put("MAAS_HTTP_PORT", Integer.toString(port));
