@@ -103,7 +103,7 @@ class FleetThroughputBenchmark {
         env.put("MAAS_LIMITS_CONCURRENT_PER_TENANT", "64");
         start(root.resolve("gateway"), gatewayPort, env);
         String gateway = "http://127.0.0.1:" + gatewayPort;
-        awaitReady(gateway); // alone first: instances starting together on an empty database race on its seed rows
+        awaitReady(gateway, "/q/health/live"); // not ready before it has a live worker: it generates nothing itself
         // Two workers on 2 cores get one PyTorch intra-op thread each (as two 1-CPU pods would); the single worker
         // gets both cores. Oversubscribed OpenMP threads (2 × 2 on 2 cores) stall on their barriers.
         List<Process> workers = new ArrayList<>();
@@ -113,6 +113,7 @@ class FleetThroughputBenchmark {
         for (String url : workerUrls) {
             awaitReady(url);
         }
+        awaitReady(gateway);
         awaitLiveWorkers(gateway, 2);
         System.out.printf("%nFleet throughput bench: %s shape (random weights, F32), %d concurrent requests over %d "
                 + "adapters (rank 16), %d tokens each, temperature 0; %d cores, Java %s%n", MODEL, CONCURRENT,
@@ -312,10 +313,14 @@ class FleetThroughputBenchmark {
     }
 
     private static void awaitReady(String url) throws Exception {
+        awaitReady(url, "/q/health/ready");
+    }
+
+    private static void awaitReady(String url, String path) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
         while (System.nanoTime() < deadline) {
             try {
-                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/q/health/ready"))
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + path))
                         .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
                     return;
