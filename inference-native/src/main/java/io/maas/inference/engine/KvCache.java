@@ -13,7 +13,7 @@ public final class KvCache implements AutoCloseable {
     // Preallocated for the sequence's whole length: appending with concat would copy the cache every step.
 
     private final KvArena arena;
-    private final int slot;
+    private int slot;
     private final int capacityTokens;
     private int lengthTokens;
     private boolean closed;
@@ -42,6 +42,11 @@ public final class KvCache implements AutoCloseable {
 
     int slot() {
         return slot;
+    }
+
+    /** The arena moved this cache's contents to {@code newSlot} (under its write lock). */
+    void moveTo(int newSlot) {
+        slot = newSlot;
     }
 
     /**

@@ -89,6 +89,19 @@ class SchedulerBenchmark {
 
             try (BatchScheduler scheduler = new BatchScheduler(engine, new SchedulerConfig(16, 1 << 20, 1024))) {
                 decodeFigures(scheduler, bound, "");
+                // The direct single-sequence path, same request shape, same run: is the scheduler costing batch 1?
+                double[] direct = new double[3];
+                for (int i = 0; i < direct.length; i++) {
+                    long t0 = System.nanoTime();
+                    GenerationResult r = engine.generate(GenerationRequest.builder().setPrompt(PROMPT)
+                            .setMaxTokens(DECODE_TOKENS).optTemperature(1.0).optSeed(i).build());
+                    double seconds = (System.nanoTime() - t0) / 1e9 - r.timeToFirstTokenMs() / 1000.0;
+                    direct[i] = (r.completionTokens() - 1) / seconds;
+                }
+                System.out.printf("direct LlamaEngine.generate batch 1 (no scheduler): median of 3 %.1f tok/s, load %.2f%n",
+                        median(direct), load());
+                double viaScheduler = run(scheduler, 1, false);
+                System.out.printf("scheduler batch 1 right after: %.1f tok/s, load %.2f%n", viaScheduler, load());
                 StringBuilder text = new StringBuilder();
                 while (engine.countTokens(text.toString()) < 512) {
                     text.append(ModelGenerator.corpus(), 0, Math.min(2000, ModelGenerator.corpus().length()));
@@ -184,10 +197,15 @@ class SchedulerBenchmark {
             long n = 1L << 28;
             NDArray big = m.arange(0f, (float) n, 1f, DataType.FLOAT32); // every element written, all distinct
             double written = rowSumBandwidth(big, n);
+            big.close();
+            NDArray ones = m.ones(new Shape(n), DataType.FLOAT32); // what this bench measured before
+            double constant = rowSumBandwidth(ones, n);
+            ones.close();
             NDArray never = m.create(new Shape(n), DataType.FLOAT32); // torch.empty: untouched pages
             double untouched = rowSumBandwidth(never, n);
-            System.out.printf("memory read bandwidth check: written buffer %.1f GB/s, never-written buffer %.1f GB/s"
-                    + " (zero page: not a DRAM read)%n", written / 1e9, untouched / 1e9);
+            System.out.printf("memory read bandwidth check: distinct values %.1f GB/s, ones %.1f GB/s, never-written"
+                    + " buffer %.1f GB/s (zero page: not a DRAM read)%n", written / 1e9, constant / 1e9,
+                    untouched / 1e9);
             return written;
         }
     }
