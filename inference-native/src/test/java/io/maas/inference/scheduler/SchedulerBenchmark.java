@@ -121,18 +121,20 @@ class SchedulerBenchmark {
                 }
             }
         }
-        // The same figures in the same run without the shared KV arena: every sequence in a cache of its own,
-        // attention row by row and adapter deltas per run of rows (the engine before the arena).
+        // The same figures in the same run on the engine as it was before the KV arena (ADR 0015): every sequence
+        // in a cache of its own, attention row by row, adapter deltas per run of rows, projections as x·Wᵀ.
         System.setProperty("inference.kvArenaSlots", "0");
+        System.setProperty("inference.weightFirstMaxRows", "1");
         try (LlamaEngine engine = LlamaEngine.load(dir, 17)) {
             for (int i = 0; i < 16; i++) {
                 engine.loadAdapter("a" + i, adapters.get(i));
             }
             try (BatchScheduler scheduler = new BatchScheduler(engine, new SchedulerConfig(16, 1 << 20, 1024))) {
-                decodeFigures(scheduler, bound, "[no KV arena] ");
+                decodeFigures(scheduler, bound, "[before: no KV arena, x·Wᵀ] ");
             }
         } finally {
             System.clearProperty("inference.kvArenaSlots");
+            System.clearProperty("inference.weightFirstMaxRows");
         }
     }
 
