@@ -59,6 +59,13 @@ public final class LlamaEngine implements AutoCloseable {
         PyTorchSetup.apply();
     }
 
+    /** The native threading in force, for benchmark and start-up lines: intra-op threads and OpenMP's wait policy. */
+    public static String nativeThreading() {
+        PyTorchSetup.apply();
+        return "PyTorch intra-op threads " + System.getProperty(PyTorchSetup.THREADS_PROPERTY) + ", OMP_WAIT_POLICY "
+                + PyTorchSetup.ompWaitPolicy();
+    }
+
     private final String modelId;
     private final ModelConfig config;
     private final ModelTokenizer tokenizer;
