@@ -118,10 +118,10 @@ class GatewayOverheadBenchmark {
             CpuUse cpuScheduler = CpuUse.start();
             Result s = measure(viaScheduler, clients, row);
             cpuScheduler.stop(s, row);
-            cpuRows.add(String.format("| %d | HTTP | %.2f | %s |", clients, cpuHttp.processMsPerRequest(),
-                    cpuHttp.byThreadGroup()));
-            cpuRows.add(String.format("| %d | in-process | %.2f | %s |", clients, cpuScheduler.processMsPerRequest(),
-                    cpuScheduler.byThreadGroup()));
+            cpuRows.add(String.format("| %d | HTTP | %.2f | %s | %s |", clients, cpuHttp.processMsPerRequest(),
+                    cpuHttp.byThreadGroup(), cpuHttp.memory()));
+            cpuRows.add(String.format("| %d | in-process | %.2f | %s | %s |", clients,
+                    cpuScheduler.processMsPerRequest(), cpuScheduler.byThreadGroup(), cpuScheduler.memory()));
             Result d = measure(engineDirect, clients, row);
             consumer.resume().await().atMost(Duration.ofSeconds(10));
             Thread.sleep(5_000); // let it catch up on the paused row's events
@@ -151,8 +151,8 @@ class GatewayOverheadBenchmark {
         schedulerOwn.forEach(System.out::println);
         System.out.println("\nCPU of this JVM per request (consumer paused; wrk's own CPU not included; native OpenMP"
                 + " threads only in the process total), ms of CPU per request by thread group:");
-        System.out.println("| clients | path | process CPU ms/request | by Java thread group |");
-        System.out.println("|---|---|---|---|");
+        System.out.println("| clients | path | process CPU ms/request | by Java thread group | per request |");
+        System.out.println("|---|---|---|---|---|");
         cpuRows.forEach(System.out::println);
         streaming(scheduler, root);
     }
@@ -222,12 +222,46 @@ class GatewayOverheadBenchmark {
         private long processNanos;
         private final java.util.Map<String, Long> groups = new java.util.TreeMap<>();
 
+        private final long allocatedStart;
+        private final long gcStartMs;
+        private final long jitStartMs;
+        private long allocated;
+        private long gcMs;
+        private long jitMs;
+
         private CpuUse() {
             this.processStartNanos = processCpuNanos();
             var threads = java.lang.management.ManagementFactory.getThreadMXBean();
             for (long id : threads.getAllThreadIds()) {
                 threadStart.put(id, Math.max(0, threads.getThreadCpuTime(id)));
             }
+            allocatedStart = allocatedBytes();
+            gcStartMs = gcMillis();
+            jitStartMs = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+        }
+
+        /** Bytes allocated by all live Java threads (threads that ended meanwhile are left out). */
+        private static long allocatedBytes() {
+            var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long sum = 0;
+            for (long b : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+                sum += Math.max(0, b);
+            }
+            return sum;
+        }
+
+        private static long gcMillis() {
+            long sum = 0;
+            for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+                sum += Math.max(0, gc.getCollectionTime());
+            }
+            return sum;
+        }
+
+        /** Allocation, GC time and JIT compile time over the row, per request. */
+        String memory() {
+            return String.format("%.1f KB allocated, GC %.3f ms, JIT %.3f ms", allocated / 1024.0 / requests,
+                    gcMs / requests, jitMs / requests);
         }
 
         static CpuUse start() {
@@ -237,6 +271,9 @@ class GatewayOverheadBenchmark {
         void stop(Result r, Duration length) {
             processNanos = processCpuNanos() - processStartNanos;
             requests = r.perSecond() * length.toSeconds();
+            allocated = allocatedBytes() - allocatedStart;
+            gcMs = gcMillis() - gcStartMs;
+            jitMs = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jitStartMs;
             var threads = java.lang.management.ManagementFactory.getThreadMXBean();
             for (var info : threads.getThreadInfo(threads.getAllThreadIds())) {
                 if (info == null) {
