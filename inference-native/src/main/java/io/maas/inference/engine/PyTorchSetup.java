@@ -58,7 +58,7 @@ final class PyTorchSetup {
         try {
             LibC.INSTANCE.setenv(OMP_WAIT_POLICY, "PASSIVE", 0);
         } catch (LinkageError | RuntimeException e) {
-            // No JNA or no libc: OpenMP keeps its default; the launcher script sets the variable anyway.
+            // No JNA or no libc: OpenMP keeps its default; OMP_WAIT_POLICY=PASSIVE in the environment does the same.
             System.getLogger(PyTorchSetup.class.getName()).log(System.Logger.Level.WARNING,
                     "could not set " + OMP_WAIT_POLICY + "=PASSIVE: " + e);
         }
