@@ -43,7 +43,8 @@ import io.smallrye.reactive.messaging.kafka.KafkaClientService;
  * admission, JSON, metering, the model's batch scheduler) against the same request submitted in-process to the same
  * {@link BatchScheduler} instance the gateway uses, at 1, 16 and 64 concurrent clients. HTTP load comes from
  * {@code wrk} (Debian package) when it is on the PATH, else from java.net.http clients in this JVM. Run with
- * {@code ./maas bench}; {@code -Dbench.gateway.seconds=N} sets the length of each row (default 8).
+ * {@code ./maas bench}; {@code -Dbench.gateway.seconds=N} sets the length of each row (default 8),
+ * {@code -Dbench.gateway.client=java} forces the in-JVM clients.
  */
 @QuarkusTest
 @QuarkusTestResource(value = EmbeddedServicesResource.class, restrictToAnnotatedClass = false)
