@@ -305,6 +305,145 @@ class KustomizationsTest {
         }
     }
 
+    /** The one workload whose container sets MAAS_ROLE to {@code role}. */
+    private static Map<String, Object> workloadOfRole(List<Map<String, Object>> objects, String role) {
+        List<Map<String, Object>> found = workloads(objects).stream()
+                .filter(w -> containers(w).stream().anyMatch(c -> role.equals(env(c).get("MAAS_ROLE")))).toList();
+        assertEquals(1, found.size(), "one workload of role " + role);
+        return found.get(0);
+    }
+
+    private static Map<String, Object> envEntry(Map<String, Object> container, String name) {
+        return list(container.get("env")).stream().map(Kustomize::map).filter(e -> name.equals(e.get("name")))
+                .findFirst().orElse(Map.of());
+    }
+
+    /** Ports a workload's containers declare: names and numbers, as strings. */
+    private static Map<String, Integer> containerPorts(Map<String, Object> workload) {
+        Map<String, Integer> ports = new java.util.HashMap<>();
+        for (Map<String, Object> c : containers(workload)) {
+            for (Object p : list(c.get("ports"))) {
+                Integer number = (Integer) map(p).get("containerPort");
+                ports.put(String.valueOf(number), number);
+                if (map(p).get("name") != null) {
+                    ports.put((String) map(p).get("name"), number);
+                }
+            }
+        }
+        return ports;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "dev", "prod" })
+    void gatewaysFindWorkersThroughTheHeadlessServiceAndShareTheirSecret(String overlay) {
+        List<Map<String, Object>> objects = render(overlay);
+        Map<String, Object> gateway = workloadOfRole(objects, "gateway");
+        Map<String, Object> worker = workloadOfRole(objects, "worker");
+        Map<String, Object> gw = containers(gateway).get(0);
+        Map<String, Object> wk = containers(worker).get(0);
+
+        // MAAS_FLEET_WORKERS_DNS = _<port name>._tcp.<headless Service>.<namespace>.svc.cluster.local
+        String dns = env(gw).get("MAAS_FLEET_WORKERS_DNS");
+        Matcher m = Pattern.compile("_([a-z0-9-]+)\\._tcp\\.([a-z0-9-]+)\\.([a-z0-9-]+)\\.svc\\.cluster\\.local")
+                .matcher(String.valueOf(dns));
+        assertTrue(m.matches(), id(gateway) + " MAAS_FLEET_WORKERS_DNS is an SRV name of a Service: " + dns);
+        String portName = m.group(1);
+        Map<String, Object> headless = objects.stream()
+                .filter(o -> "Service".equals(kind(o)) && m.group(2).equals(name(o))).findFirst().orElse(null);
+        assertTrue(headless != null, id(gateway) + " MAAS_FLEET_WORKERS_DNS names Service " + m.group(2)
+                + ", which does not exist");
+        assertEquals(Resources.namespace(gateway), m.group(3), "the SRV name's namespace is the gateway's");
+        Map<String, Object> svcSpec = map(headless.get("spec"));
+        assertEquals("None", svcSpec.get("clusterIP"), id(headless) + " is headless (one record per pod)");
+        assertEquals(m.group(2), map(worker.get("spec")).get("serviceName"), id(worker) + " serviceName gives pods DNS names");
+        assertEquals(false, svcSpec.getOrDefault("publishNotReadyAddresses", false), "only ready workers are listed");
+        Map<String, Object> selector = Map.of("matchLabels", svcSpec.get("selector"));
+        assertTrue(selects(selector, podLabels(worker)), id(headless) + " selects the worker pods");
+        for (Map<String, Object> other : workloads(objects)) {
+            assertTrue(other == worker || !selects(selector, podLabels(other)), id(headless) + " also selects " + id(other));
+        }
+        Map<String, Object> svcPort = list(svcSpec.get("ports")).stream().map(Kustomize::map)
+                .filter(p -> portName.equals(p.get("name"))).findFirst().orElse(null);
+        assertTrue(svcPort != null, id(headless) + " has no port named " + portName + " (the SRV record's service)");
+        Integer internalPort = containerPorts(worker).get(String.valueOf(svcPort.get("targetPort")));
+        assertTrue(internalPort != null, id(headless) + " targets port " + svcPort.get("targetPort") + " that "
+                + id(worker) + " does not declare");
+        assertEquals(internalPort, svcPort.get("port"), "the SRV record's port (the Service port) is the worker's port");
+
+        // One shared secret, from the same Secret key on both sides.
+        Object gwToken = map(envEntry(gw, "MAAS_FLEET_INTERNAL_TOKEN").get("valueFrom")).get("secretKeyRef");
+        Object wkToken = map(envEntry(wk, "MAAS_FLEET_INTERNAL_TOKEN").get("valueFrom")).get("secretKeyRef");
+        assertTrue(gwToken != null && wkToken != null, "gateway and worker read MAAS_FLEET_INTERNAL_TOKEN from a Secret");
+        assertEquals(map(gwToken).get("name"), map(wkToken).get("name"));
+        assertEquals(map(gwToken).get("key"), map(wkToken).get("key"));
+        assertFalse(Boolean.TRUE.equals(map(gwToken).get("optional")), "the fleet secret is not optional");
+        String secretName = (String) map(gwToken).get("name");
+        String secretKey = (String) map(gwToken).get("key");
+        Map<String, Object> rendered = objects.stream().filter(o -> "Secret".equals(kind(o)) && secretName.equals(name(o)))
+                .findFirst().orElse(null);
+        if (rendered != null) {
+            assertTrue(map(rendered.get("data")).containsKey(secretKey) || map(rendered.get("stringData")).containsKey(secretKey),
+                    id(rendered) + " has key " + secretKey);
+        } else {
+            assertTrue(String.valueOf(map(external().get("secrets")).get(secretName)).contains("\"" + secretKey + "\""),
+                    "k8s/external.yaml declares Secret " + secretName + " with key \"" + secretKey + "\"");
+        }
+
+        // Workers take gateways' calls on that port only.
+        List<Object> gatewayPorts = new ArrayList<>();
+        for (Map<String, Object> np : objects.stream().filter(o -> "NetworkPolicy".equals(kind(o))).toList()) {
+            Map<String, Object> spec = map(np.get("spec"));
+            if (map(map(spec.get("podSelector")).get("matchLabels")).isEmpty()
+                    || !selects(map(spec.get("podSelector")), podLabels(worker))) {
+                continue;
+            }
+            for (Object rule : list(spec.get("ingress"))) {
+                boolean fromGateways = list(map(rule).get("from")).stream().map(Kustomize::map)
+                        .anyMatch(peer -> peer.containsKey("podSelector")
+                                && selects(map(peer.get("podSelector")), podLabels(gateway)));
+                if (fromGateways) {
+                    List<Object> ports = list(map(rule).get("ports"));
+                    assertFalse(ports.isEmpty(), id(np) + " admits gateways on every port");
+                    ports.forEach(p -> gatewayPorts.add(map(p).get("port")));
+                }
+            }
+        }
+        assertFalse(gatewayPorts.isEmpty(), "no NetworkPolicy lets gateways reach workers");
+        for (Object p : gatewayPorts) {
+            assertEquals(internalPort, containerPorts(worker).get(String.valueOf(p)),
+                    "gateways may reach workers on the internal port only, not " + p);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "dev", "prod" })
+    void workersMountModelsAndCatalogReadOnlyAndBillingConsumersScaleOut(String overlay) {
+        List<Map<String, Object>> objects = render(overlay);
+        Map<String, Object> worker = workloadOfRole(objects, "worker");
+        Map<String, Map<String, Object>> volumes = new java.util.HashMap<>();
+        list(podSpec(worker).get("volumes")).forEach(v -> volumes.put((String) map(v).get("name"), map(v)));
+        Set<String> claims = new TreeSet<>();
+        for (Object mount : list(containers(worker).get(0).get("volumeMounts"))) {
+            Map<String, Object> volume = volumes.get(map(mount).get("name"));
+            assertTrue(volume != null, id(worker) + " mounts an undeclared volume " + map(mount).get("name"));
+            Map<String, Object> pvc = map(volume.get("persistentVolumeClaim"));
+            if (!pvc.isEmpty()) {
+                claims.add((String) pvc.get("claimName"));
+                assertEquals(true, map(mount).get("readOnly"), id(worker) + " mounts " + pvc.get("claimName") + " read-only");
+                assertEquals(true, pvc.get("readOnly"), id(worker) + " claims " + pvc.get("claimName") + " read-only");
+            }
+        }
+        assertEquals(Set.of("maas-models", "maas-catalog"), claims, id(worker) + " serves models and catalog adapters");
+
+        Map<String, Object> billing = workloadOfRole(objects, "billing");
+        assertTrue((Integer) map(billing.get("spec")).get("replicas") >= 2,
+                id(billing) + ": two or more consumers split the usage topic's partitions");
+        Map<String, Object> gateway = workloadOfRole(objects, "gateway");
+        Map<String, Object> gwEnv = new java.util.HashMap<>(env(containers(gateway).get(0)));
+        assertTrue(gwEnv.containsKey("MAAS_FLEET_WORKERS_DNS") || gwEnv.containsKey("MAAS_FLEET_WORKERS"),
+                id(gateway) + " (role gateway generates nothing itself) lists its workers");
+    }
+
     @Test
     void theDevRealmImportIsTheRealmTheTestsUse() throws IOException {
         Map<String, Object> imported = render("dev").stream().filter(o -> "KeycloakRealmImport".equals(kind(o)))

@@ -27,7 +27,10 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -36,13 +39,16 @@ import io.maas.app.embedded.EmbeddedInfrastructure;
 import io.maas.app.launch.LaunchSettings;
 import io.maas.inference.model.ModelGenerator;
 import io.maas.inference.model.ModelShape;
+import io.maas.testing.TinyDns;
 
 /**
  * One gateway and two workers as separate JVMs from the packaged {@code quarkus-run.jar} on loopback, sharing one
- * embedded PostgreSQL and Kafka: adapters land with affinity, killing a worker mid-load loses no request that had
+ * embedded PostgreSQL and Kafka; the gateway finds the workers through DNS SRV records (a loopback DNS server, listing
+ * workers once they are ready, as a Kubernetes headless Service does): adapters land with affinity, killing a worker mid-load loses no request that had
  * not started streaming, the ledger's totals equal what the clients were told, and a worker stopped with SIGTERM
  * finishes its running streams before it exits.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WorkerFleetIT {
     private static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
     private static final String ADMIN_KEY = "sk-it-admin-0123456789abcdefghijklmn";
@@ -57,6 +63,10 @@ class WorkerFleetIT {
     private static final List<String> workerUrls = new ArrayList<>();
     private static final List<Process> workers = new ArrayList<>();
     private static String gateway;
+    private static Process gatewayProcess;
+    private static TinyDns dns;
+    private static final String WORKERS_SRV = "_http._tcp.maas-worker-headless.fleet-it.svc.cluster.local";
+    private static HttpResponse<String> gatewayReadyWithoutWorkers;
 
     @BeforeAll
     static void startFleet() throws Exception {
@@ -80,16 +90,25 @@ class WorkerFleetIT {
         // Ports first: the gateway lists the workers before they run.
         List<Integer> workerPorts = List.of(freePort(), freePort());
         workerPorts.forEach(p -> workerUrls.add("http://127.0.0.1:" + p));
-        // The gateway starts alone first: instances starting at once on an empty database race on its seed rows.
+        // The gateway starts alone first. That was a workaround for the seed-row race of instances starting at once on
+        // an empty database; seeding now takes an advisory lock (PlatformSeed, PlatformSeedTest), so the order no longer
+        // matters. Kept: it also lets the gateway's readiness be checked while no worker runs yet.
         int port = freePort();
         Map<String, String> env = new HashMap<>(common);
         env.put("MAAS_ROLE", "gateway");
         env.put("MAAS_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY);
-        env.put("MAAS_FLEET_WORKERS", String.join(",", workerUrls));
+        // Workers are found as in Kubernetes: SRV records of a name that lists only ready workers, re-resolved.
+        dns = new TinyDns();
+        env.put("MAAS_FLEET_WORKERS_DNS", WORKERS_SRV);
+        env.put("MAAS_FLEET_WORKERS_DNS_SERVER", dns.address());
+        env.put("MAAS_FLEET_WORKERS_DNS_INTERVAL", "500ms");
         env.put("MAAS_FLEET_POLL_INTERVAL", "500ms");
-        start(root.resolve("gateway"), port, env);
+        gatewayProcess = start(root.resolve("gateway"), port, env);
         gateway = "http://127.0.0.1:" + port;
-        awaitReady(gateway);
+        // A gateway is live without workers but not ready: it generates nothing itself.
+        awaitStatus(gateway + "/q/health/live", 200);
+        gatewayReadyWithoutWorkers = HTTP.send(HttpRequest.newBuilder(URI.create(gateway + "/q/health/ready"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         for (int w = 0; w < 2; w++) {
             Map<String, String> workerEnv = new HashMap<>(common);
             workerEnv.put("MAAS_ROLE", "worker");
@@ -98,6 +117,9 @@ class WorkerFleetIT {
         for (String url : workerUrls) {
             awaitReady(url);
         }
+        // Both workers are ready: now the name lists them (SRV targets are these loopback addresses).
+        dns.records.put(WORKERS_SRV, workerPorts.stream().map(p -> "0 50 " + p + " 127.0.0.1").toList());
+        awaitReady(gateway);
         // Let the gateway's poller see both workers.
         Thread.sleep(1500);
     }
@@ -115,9 +137,38 @@ class WorkerFleetIT {
         if (infrastructure != null) {
             infrastructure.close();
         }
+        if (dns != null) {
+            try {
+                dns.close();
+            } catch (Exception e) {
+                // the test is over
+            }
+        }
     }
 
     @Test
+    @Order(1)
+    void theGatewayMapsNoWeightsLoadsNoPyTorchAndIsReadyOnlyWithWorkers() throws Exception {
+        assertEquals(503, gatewayReadyWithoutWorkers.statusCode(), gatewayReadyWithoutWorkers.body());
+        assertEquals("DOWN", check(JSON.readTree(gatewayReadyWithoutWorkers.body()), "workers").path("status").asText());
+        JsonNode ready = get(gateway + "/q/health/ready", ADMIN_KEY);
+        assertEquals("UP", check(ready, "workers").path("status").asText());
+        assertTrue(ready.toString().contains(workerUrls.get(0)) && ready.toString().contains(workerUrls.get(1)),
+                ready.toString());
+        // What the gateway process has mapped: no weights file, no libtorch. A worker maps both (the check can fail).
+        String gatewayMaps = Files.readString(Path.of("/proc", Long.toString(gatewayProcess.pid()), "maps"));
+        assertTrue(!gatewayMaps.contains("model.safetensors") && !gatewayMaps.contains("libtorch"),
+                "the gateway maps weights or PyTorch");
+        String workerMaps = Files.readString(Path.of("/proc", Long.toString(workers.get(0).pid()), "maps"));
+        assertTrue(workerMaps.contains("model.safetensors") && workerMaps.contains("libtorch"),
+                "a worker maps its weights and PyTorch");
+        // Yet the gateway lists the model and counts tokens for it (a context-length refusal comes from the gateway).
+        JsonNode models = get(gateway + "/v1/models", ADMIN_KEY);
+        assertTrue(models.toString().contains("\"demo-tiny\""), models.toString());
+    }
+
+    @Test
+    @Order(2)
     void affinityThenAWorkerKilledMidLoadLosesNoUnstartedRequestAndMeteringIsExact() throws Exception {
         String tenant = newTenant();
         String key = newKey(tenant);
@@ -282,6 +333,15 @@ class WorkerFleetIT {
         return JSON.readTree(r.body());
     }
 
+    private static JsonNode check(JsonNode health, String name) {
+        for (JsonNode c : health.path("checks")) {
+            if (name.equals(c.path("name").asText())) {
+                return c;
+            }
+        }
+        throw new AssertionError("no check " + name + " in " + health);
+    }
+
     private static JsonNode get(String url, String key) throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + key)
                 .build(), HttpResponse.BodyHandlers.ofString());
@@ -310,6 +370,22 @@ class WorkerFleetIT {
         Process p = pb.start();
         processes.add(p);
         return p;
+    }
+
+    private static void awaitStatus(String url, int status) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode() == status) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError(url + " never answered " + status);
     }
 
     private static void awaitReady(String url) throws Exception {

@@ -8,25 +8,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Instant;
-import java.util.Set;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+import javax.sql.DataSource;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import jakarta.transaction.Transactional;
 
 import org.jboss.logging.Logger;
 
 import io.maas.app.config.MaasConfig;
-import io.maas.gateway.auth.ApiKeyService;
-import io.maas.gateway.auth.Roles;
-import io.maas.gateway.auth.TenantEntity;
 import io.quarkus.runtime.StartupEvent;
 
 /**
  * Makes sure the platform can be administered from the first start: a platform tenant and one
  * platform-admin API key, generated (printed once, saved owner-only) or taken from MAAS_BOOTSTRAP_ADMIN_KEY.
+ * Instances starting together on an empty database seed once (PlatformSeed: advisory lock, idempotent inserts).
  */
 @ApplicationScoped
 public class BootstrapAdmin {
@@ -35,42 +34,41 @@ public class BootstrapAdmin {
 
     @Inject
     MaasConfig config;
+    /** Plain JDBC: seeding needs its own transaction holding a PostgreSQL advisory lock (PlatformSeed). */
     @Inject
-    ApiKeyService keys;
+    DataSource dataSource;
 
     void onStart(@Observes StartupEvent event) {
-        ensurePlatformTenant();
+        // Only roles operators talk to generate the key, so it is printed where docs/operations.md says: the log of
+        // the first gateway (or of the single `all` process), never a worker's or billing pod's.
+        boolean mayGenerate = config.role() == MaasConfig.Role.ALL || config.role() == MaasConfig.Role.GATEWAY;
+        PlatformSeed.Outcome seeded;
+        try (Connection connection = dataSource.getConnection()) {
+            seeded = PlatformSeed.run(connection, config.bootstrapAdminKey(), mayGenerate);
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not seed the platform tenant and bootstrap admin key", e);
+        }
+        Path keyFile = config.dataDir().resolve(KEY_FILE);
         if (config.bootstrapAdminKey().isPresent()) {
-            String secret = config.bootstrapAdminKey().get();
-            if (!keys.exists(secret)) {
-                keys.store(secret, TenantEntity.PLATFORM_TENANT_ID, "bootstrap admin", Set.of(Roles.PLATFORM_ADMIN));
+            if (seeded.configuredKeyStored()) {
                 LOG.info("bootstrap platform-admin key from MAAS_BOOTSTRAP_ADMIN_KEY stored (hashed)");
             }
             return;
         }
-        Path keyFile = config.dataDir().resolve(KEY_FILE);
-        if (keys.countActiveWithRole(Roles.PLATFORM_ADMIN) > 0) {
+        if (seeded.generatedSecret().isEmpty()) {
+            if (!mayGenerate) {
+                LOG.debugf("role %s generates no bootstrap key; a gateway does", config.role());
+                return;
+            }
             LOG.infof("platform-admin key exists; the bootstrap key, if still used, is in %s", keyFile);
             return;
         }
-        ApiKeyService.CreatedKey created = keys.create(TenantEntity.PLATFORM_TENANT_ID, "bootstrap admin",
-                Set.of(Roles.PLATFORM_ADMIN));
-        writeOwnerOnly(keyFile, created.secret());
+        String secret = seeded.generatedSecret().get();
+        writeOwnerOnly(keyFile, secret);
         // Printed to the console once, on purpose, and never through the logger: log files must not hold secrets.
         System.out.printf("%n  Bootstrap platform-admin API key (shown once; also saved to %s):%n%n    %s%n%n",
-                keyFile, created.secret());
+                keyFile, secret);
         System.out.flush();
-    }
-
-    @Transactional
-    void ensurePlatformTenant() {
-        if (TenantEntity.findById(TenantEntity.PLATFORM_TENANT_ID) == null) {
-            TenantEntity tenant = new TenantEntity();
-            tenant.id = TenantEntity.PLATFORM_TENANT_ID;
-            tenant.name = "Platform";
-            tenant.createdAt = Instant.now();
-            tenant.persist();
-        }
     }
 
     static void writeOwnerOnly(Path file, String secret) {

@@ -275,6 +275,20 @@ public interface MaasConfig {
         /** Base URLs of the workers ({@code http://host:port}); empty generates in this process. */
         Optional<List<String>> workers();
 
+        /**
+         * DNS SRV name listing the workers, e.g. {@code _http._tcp.maas-worker-headless.maas.svc.cluster.local} (a
+         * Kubernetes headless Service); re-resolved every {@code workers-dns-interval} and used instead of
+         * {@code workers} (docs/adr/0019-gateway-metadata-and-k8s-fleet.md).
+         */
+        Optional<String> workersDns();
+
+        /** How often the gateway resolves {@code workers-dns} again (workers scaled in or out join or leave). */
+        @WithDefault("10s")
+        Duration workersDnsInterval();
+
+        /** The DNS server ({@code host:port}) asked for {@code workers-dns}; unset, those of /etc/resolv.conf. */
+        Optional<String> workersDnsServer();
+
         /** Shared secret of the internal API; unset, the internal API answers 404. */
         Optional<String> internalToken();
 

@@ -9,6 +9,7 @@ import org.eclipse.microprofile.health.Readiness;
 
 import io.maas.app.config.MaasConfig;
 import io.maas.gateway.inference.ModelRegistry;
+import io.maas.gateway.routing.WorkerFleet;
 
 /**
  * Readiness beyond what Quarkus checks itself (the datasource): the base models are loaded, and the Kafka cluster
@@ -18,7 +19,10 @@ public final class ReadinessChecks {
     private ReadinessChecks() {
     }
 
-    /** Ready once at least one base model is loaded (they load at start, before traffic); billing needs none. */
+    /**
+     * Ready once at least one base model is loaded (they load at start, before traffic). Billing needs none, and a
+     * gateway generates nothing itself (its models are metadata, read at start): it waits for workers instead.
+     */
     @Readiness
     @ApplicationScoped
     public static class Models implements HealthCheck {
@@ -30,10 +34,33 @@ public final class ReadinessChecks {
         @Override
         public HealthCheckResponse call() {
             var ids = models.modelIds();
-            boolean required = config.role() != MaasConfig.Role.BILLING;
+            boolean required = config.role() == MaasConfig.Role.ALL || config.role() == MaasConfig.Role.WORKER;
             return HealthCheckResponse.named("models").status(!required || !ids.isEmpty())
                     .withData("loaded", String.join(",", ids)).withData("role", config.role().name().toLowerCase())
                     .build();
+        }
+    }
+
+    /**
+     * Role gateway only: ready while at least one worker answered its last status poll, since without one every
+     * generation is a 503. Other roles (all generates in process) report up with their role.
+     */
+    @Readiness
+    @ApplicationScoped
+    public static class Workers implements HealthCheck {
+        @Inject
+        WorkerFleet fleet;
+        @Inject
+        MaasConfig config;
+
+        @Override
+        public HealthCheckResponse call() {
+            var b = HealthCheckResponse.named("workers").withData("role", config.role().name().toLowerCase());
+            if (config.role() != MaasConfig.Role.GATEWAY) {
+                return b.up().build();
+            }
+            var live = fleet.liveWorkers();
+            return b.status(!live.isEmpty()).withData("live", String.join(",", live)).build();
         }
     }
 

@@ -62,7 +62,7 @@ public class BaseModelService {
                     LOG.errorf("catalog: base model %s failed its digest check (%s); not served", row.id(), bad);
                     continue;
                 }
-                models.register(LlamaEngine.load(dir));
+                models.register(models.load(dir));
             } catch (IOException | RuntimeException e) {
                 LOG.errorf("catalog: base model %s could not be loaded (%s); not served", row.id(), e.getMessage());
             }
@@ -98,7 +98,8 @@ public class BaseModelService {
                 throw new CatalogRejection("model_files_missing", "a model needs config.json and model.safetensors"
                         + " (or model.safetensors.index.json with its shards) at its root");
             }
-            try (LlamaEngine check = LlamaEngine.load(unpacked)) {
+            // A gateway checks the files without mapping weights (headers against config, tokenizer, template).
+            try (LlamaEngine check = models.load(unpacked)) {
                 LOG.debugf("catalog: base model %s loads (%d max context tokens)", id, check.maxContextTokens());
             } catch (RuntimeException e) {
                 throw new CatalogRejection("model_invalid", "the engine refuses the model: "
@@ -117,7 +118,7 @@ public class BaseModelService {
                     files.forEach(f -> repo.insertBlob(f.sha256(), f.sizeBytes()));
                     repo.insertModel(id, fileJson, totalBytes, principal);
                 });
-                models.register(LlamaEngine.load(dir));
+                models.register(models.load(dir));
             } catch (RuntimeException e) {
                 SafeArchive.deleteTree(dir);
                 throw e;

@@ -277,6 +277,11 @@ public class GenerationService {
             GenerationRequest request = requestForChoice(job.request(), i);
             GenerationListener listener = listenerForChoice.apply(i);
             // With a fleet configured the choice runs on a worker; metering stays here either way.
+            if (!fleet.enabled() && job.engine().metadataOnly()) {
+                // Role gateway without workers: nothing here can generate (its models hold no weights).
+                throw new OpenAiException(503, OpenAiException.SERVER, "No worker is available for this model;"
+                        + " please retry shortly.", null, "no_worker_available", Map.of("Retry-After", "2"));
+            }
             GenerationBackend backend = fleet.enabled() ? fleet : local;
             GenerationResult result = backend.generate(job.target(), request, job.promptTokenIds(), listener,
                     job.requestId());

@@ -29,8 +29,10 @@ import io.maas.inference.model.ModelShape;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * The base models this gateway serves: every model directory in the models folder (id = folder name),
- * loaded at start. Generates the demo model first when the folder holds none.
+ * The base models this instance serves: every model directory in the models folder (id = folder name),
+ * loaded at start. Generates the demo model first when the folder holds none. In role {@code gateway} models are
+ * loaded metadata-only ({@link LlamaEngine#loadMetadata}: config, tokenizer, chat template; no weights mapped, no
+ * PyTorch): generation runs on workers, the gateway only lists, counts and validates.
  */
 @ApplicationScoped
 public class ModelRegistry {
@@ -53,16 +55,28 @@ public class ModelRegistry {
             Map<String, Instant> times = new TreeMap<>();
             for (Path dir : modelDirectories(modelsDir)) {
                 long started = System.nanoTime();
-                LlamaEngine engine = LlamaEngine.load(dir);
+                LlamaEngine engine = load(dir);
                 loaded.put(engine.modelId(), engine);
                 times.put(engine.modelId(), Instant.now());
-                LOG.infof("model %s loaded from %s in %d ms", engine.modelId(), dir, (System.nanoTime() - started) / 1_000_000);
+                LOG.infof("model %s loaded%s from %s in %d ms", engine.modelId(),
+                        engine.metadataOnly() ? " (metadata only, no weights)" : "", dir,
+                        (System.nanoTime() - started) / 1_000_000);
             }
             engines = Collections.unmodifiableMap(loaded);
             loadedAt = Collections.unmodifiableMap(times);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the models folder " + modelsDir, e);
         }
+    }
+
+    /** Whether this instance's role loads weights; a gateway only needs metadata. */
+    public boolean loadsWeights() {
+        return config.role() != MaasConfig.Role.GATEWAY;
+    }
+
+    /** Loads a model directory as this instance's role needs it: with weights, or metadata only (gateway). */
+    public LlamaEngine load(Path dir) {
+        return loadsWeights() ? LlamaEngine.load(dir) : LlamaEngine.loadMetadata(dir);
     }
 
     public Path modelsDir() {

@@ -69,6 +69,7 @@ public final class LlamaEngine implements AutoCloseable {
     private final String modelId;
     private final ModelConfig config;
     private final ModelTokenizer tokenizer;
+    /** Null when loaded with {@link #loadMetadata}: no weights mapped, nothing native beyond the tokenizer. */
     private final LlamaModel model;
     private final Optional<ChatTemplate> chatTemplate;
     private final Set<Integer> eosTokenIds;
@@ -152,6 +153,31 @@ public final class LlamaEngine implements AutoCloseable {
             tokenizer.close();
             throw e;
         }
+    }
+
+    /**
+     * Only what a gateway needs to route and meter without generating: config.json (context length, special
+     * tokens), the tokenizer and the chat template. The weights' safetensors headers are checked against the config
+     * as {@link #load} checks them (names, shapes, dtypes), so a model a worker would refuse is refused here too, but
+     * no weights are mapped and no {@code NDManager} (no PyTorch) is created; {@link #countTokens}, {@link #renderChat}, {@link #promptTokens} and
+     * {@link #validateAdapter} work, generation and adapter loading raise {@link InferenceException}.
+     */
+    public static LlamaEngine loadMetadata(Path modelDir) {
+        Path dir = modelDir.toAbsolutePath().normalize();
+        if (!Files.isDirectory(dir)) {
+            throw new ModelFormatException(dir + ": not a directory");
+        }
+        ModelConfig config = ModelConfig.read(dir);
+        Optional<ChatTemplate> chatTemplate = ChatTemplate.load(dir);
+        Checkpoint.open(dir, config).close(); // headers only: reads them, maps nothing
+        ModelTokenizer tokenizer = ModelTokenizer.load(dir);
+        return new LlamaEngine(dir.getFileName().toString(), config, tokenizer, null, chatTemplate,
+                DEFAULT_MAX_RESIDENT_ADAPTERS, UNBOUNDED_ADAPTER_BYTES);
+    }
+
+    /** Whether this engine was loaded by {@link #loadMetadata} (it cannot generate). */
+    public boolean metadataOnly() {
+        return model == null;
     }
 
     /** The model directory's folder name. */
@@ -275,6 +301,7 @@ public final class LlamaEngine implements AutoCloseable {
     public Sequence start(GenerationRequest request, GenerationListener listener, int[] prompt, long startNanos) {
         Objects.requireNonNull(listener, "listener");
         ensureOpen();
+        ensureWeights();
         long needed = (long) prompt.length + request.maxTokens();
         AdapterLease lease = request.adapter().map(id -> new AdapterLease(acquireAdapter(id))).orElse(null);
         NDManager requestManager = null;
@@ -458,7 +485,9 @@ public final class LlamaEngine implements AutoCloseable {
                 }
                 adapters.clear();
             }
-            model.close();
+            if (model != null) {
+                model.close();
+            }
             tokenizer.close();
         } finally {
             compute.release(computeSlots);
@@ -478,6 +507,7 @@ public final class LlamaEngine implements AutoCloseable {
             throw new IllegalArgumentException("adapter id must not be blank");
         }
         ensureOpen();
+        ensureWeights();
         synchronized (adapters) {
             if (adapters.containsKey(id)) {
                 throw new InferenceException("adapter " + id + " is already loaded on model " + modelId);
@@ -543,7 +573,9 @@ public final class LlamaEngine implements AutoCloseable {
     public void validateAdapter(Path dir) {
         Objects.requireNonNull(dir, "dir");
         ensureOpen();
-        LoraAdapter.load(dir, config, model.newAdapterManager()).close();
+        // Header and config only: the same checks as loadAdapter without mapping, so an engine without weights
+        // (a gateway) accepts and refuses exactly what a worker would.
+        LoraAdapter.validate(dir, config);
     }
 
     /**
@@ -622,6 +654,13 @@ public final class LlamaEngine implements AutoCloseable {
     @Override
     public String toString() {
         return "LlamaEngine[" + modelId + "]";
+    }
+
+    private void ensureWeights() {
+        if (model == null) {
+            throw new InferenceException("model " + modelId + " is loaded without weights (metadata only, role"
+                    + " gateway): it cannot generate here");
+        }
     }
 
     private void ensureOpen() {

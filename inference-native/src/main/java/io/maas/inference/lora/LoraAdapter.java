@@ -91,7 +91,22 @@ public final class LoraAdapter implements AutoCloseable {
         }
     }
 
-    private static LoraAdapter loadInto(Path dir, ModelConfig base, NDManager manager) {
+    /**
+     * Validates the adapter in {@code dir} against {@code base} with exactly the checks of {@link #load}, reading
+     * only the config and the safetensors header: nothing is mapped and no {@link NDManager} is needed (a gateway
+     * without weights checks uploads this way). Raises {@link ModelFormatException} as {@link #load} does.
+     */
+    public static void validate(Path dir, ModelConfig base) {
+        Path normalized = dir.toAbsolutePath().normalize();
+        AdapterConfig cfg = AdapterConfig.read(weightsOf(normalized).resolveSibling(CONFIG_FILE));
+        try (SafetensorsFile file = SafetensorsFile.open(weightsOf(normalized))) {
+            checkTensors(file, cfg, base, (layer, target, isA, t) -> {
+            });
+        }
+    }
+
+    /** The weights file of an adapter folder, after refusing a missing folder or pickle weights. */
+    private static Path weightsOf(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new ModelFormatException(dir + ": not a directory");
         }
@@ -103,17 +118,33 @@ public final class LoraAdapter implements AutoCloseable {
             }
             throw new ModelFormatException(weightsPath + ": file not found");
         }
+        return weightsPath;
+    }
+
+    private static LoraAdapter loadInto(Path dir, ModelConfig base, NDManager manager) {
+        Path weightsPath = weightsOf(dir);
         AdapterConfig cfg = AdapterConfig.read(dir.resolve(CONFIG_FILE));
         LoraAdapter adapter = new LoraAdapter(dir, base, cfg, manager, base.numLayers());
         try (SafetensorsFile file = SafetensorsFile.open(weightsPath)) {
-            adapter.mapTensors(file, cfg);
+            checkTensors(file, cfg, base, (layer, target, isA, t) -> {
+                NDArray[][] slot = isA ? adapter.a : adapter.b;
+                slot[layer][target.ordinal()] = adapter.matrix(file, t);
+                adapter.sizeBytes += t.elementCount() * Float.BYTES;
+            });
         }
         // Any op result that would land in the adapter's manager now fails loudly instead of leaking.
         manager.cap();
         return adapter;
     }
 
-    private void mapTensors(SafetensorsFile file, AdapterConfig cfg) {
+    /** Receives each tensor once it passed every check. */
+    private interface TensorSink {
+        void accept(int layer, LoraTarget target, boolean isA, TensorInfo tensor);
+    }
+
+    /** Every check of an adapter's tensors against its config and the base; each valid tensor goes to the sink. */
+    private static void checkTensors(SafetensorsFile file, AdapterConfig cfg, ModelConfig base, TensorSink sink) {
+        boolean[][][] seen = new boolean[2][base.numLayers()][LoraTarget.values().length];
         String where = file.path().toString();
         for (TensorInfo t : file.tensors().values()) {
             String name = t.name();
@@ -143,7 +174,7 @@ public final class LoraAdapter implements AutoCloseable {
                         + "; adapters must be F32, F16 or BF16");
             }
             boolean isA = m.group(4).equals("A");
-            long[] projection = projectionShape(target); // [out, in]
+            long[] projection = projectionShape(base, target); // [out, in]
             long[] expected = isA ? new long[] {cfg.rank, projection[1]} : new long[] {projection[0], cfg.rank};
             long[] actual = t.shape();
             if (actual.length == 2 && !Arrays.equals(actual, expected)
@@ -157,15 +188,13 @@ public final class LoraAdapter implements AutoCloseable {
                         + ", expected " + Arrays.toString(expected) + " for the base's " + target.moduleName()
                         + " [out, in] = " + Arrays.toString(projection) + " at rank " + cfg.rank);
             }
-            NDArray[][] slot = isA ? a : b;
-            slot[layer][target.ordinal()] = matrix(file, t);
-            sizeBytes += t.elementCount() * Float.BYTES;
+            seen[isA ? 0 : 1][layer][target.ordinal()] = true;
+            sink.accept(layer, target, isA, t);
         }
-        for (int layer = 0; layer < a.length; layer++) {
+        for (int layer = 0; layer < base.numLayers(); layer++) {
             for (LoraTarget target : cfg.targets) {
                 for (String ab : new String[] {"A", "B"}) {
-                    NDArray[][] slot = ab.equals("A") ? a : b;
-                    if (slot[layer][target.ordinal()] == null) {
+                    if (!seen[ab.equals("A") ? 0 : 1][layer][target.ordinal()]) {
                         throw new ModelFormatException(where + ": missing tensor '" + tensorName(layer, target, ab)
                                 + "' (target_modules " + cfg.targetNames() + " applies to every layer)");
                     }
@@ -181,7 +210,7 @@ public final class LoraAdapter implements AutoCloseable {
     }
 
     /** The base projection's [out, in] for {@code target}. */
-    private long[] projectionShape(LoraTarget target) {
+    private static long[] projectionShape(ModelConfig base, LoraTarget target) {
         long h = base.hiddenSize();
         long q = (long) base.numHeads() * base.headDim();
         long kv = (long) base.numKvHeads() * base.headDim();
