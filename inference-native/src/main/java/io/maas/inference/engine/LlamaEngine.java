@@ -50,6 +50,22 @@ public final class LlamaEngine implements AutoCloseable {
         PyTorchSetup.apply();
     }
 
+    /**
+     * Applies the process-wide native defaults (DJL offline, PyTorch threads, passive OpenMP waiting) now. They must
+     * be in place before any DJL engine loads PyTorch's native library, which other DJL engines (OnnxRuntime) also do:
+     * call this first in a process that loads those too. Idempotent; loading a model calls it as well.
+     */
+    public static void applyNativeDefaults() {
+        PyTorchSetup.apply();
+    }
+
+    /** The native threading in force, for benchmark and start-up lines: intra-op threads and OpenMP's wait policy. */
+    public static String nativeThreading() {
+        PyTorchSetup.apply();
+        return "PyTorch intra-op threads " + System.getProperty(PyTorchSetup.THREADS_PROPERTY) + ", OMP_WAIT_POLICY "
+                + PyTorchSetup.ompWaitPolicy();
+    }
+
     private final String modelId;
     private final ModelConfig config;
     private final ModelTokenizer tokenizer;
@@ -176,8 +192,17 @@ public final class LlamaEngine implements AutoCloseable {
 
     /** Tokens of {@code text} as a prompt would encode (no special tokens added). */
     public int countTokens(String text) {
+        return encode(text).length;
+    }
+
+    /**
+     * The token ids of {@code text} as a prompt encodes them (no special tokens added): a caller that needs the
+     * count first (admission) passes them on to {@link #promptTokens(GenerationRequest, int[])} so the prompt is
+     * tokenized once per request.
+     */
+    public int[] encode(String text) {
         ensureOpen();
-        return tokenizer.encode(text).length;
+        return tokenizer.encode(text);
     }
 
     /** Whether {@link #renderChat} can work: the model directory defines a chat template. */
@@ -247,9 +272,17 @@ public final class LlamaEngine implements AutoCloseable {
      * it.
      */
     public int[] promptTokens(GenerationRequest request) {
+        return promptTokens(request, null);
+    }
+
+    /**
+     * {@link #promptTokens(GenerationRequest)} with the prompt already encoded by {@link #encode} of this engine
+     * ({@code encoded} must be {@code encode(request.prompt())}; never modified), or null to encode it here.
+     */
+    public int[] promptTokens(GenerationRequest request, int[] encoded) {
         Objects.requireNonNull(request, "request");
         ensureOpen();
-        int[] prompt = tokenizer.encode(request.prompt());
+        int[] prompt = encoded != null ? encoded : tokenizer.encode(request.prompt());
         if (prompt.length == 0) {
             if (config.bosTokenId().isEmpty()) {
                 throw new InferenceException("the prompt is empty and model " + modelId

@@ -1,5 +1,6 @@
 package io.maas.inference.scheduler;
 
+import io.maas.inference.ContextLengthExceededException;
 import io.maas.inference.EngineOverloadedException;
 import io.maas.inference.engine.FinishReason;
 import io.maas.inference.engine.GenerationListener;
@@ -28,6 +29,8 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -97,6 +100,30 @@ class BatchSchedulerTest {
             assertEquals(requests.size(), widest.get(), "all requests should have run in one batch");
             assertEquals(0, scheduler.runningCount());
             assertEquals(0, scheduler.tokensInFlight());
+        }
+    }
+
+    @Test
+    void aPromptEncodedAtAdmissionRunsAsTheSameTokensWithoutASecondEncoding() throws Exception {
+        GenerationRequest request = greedy(PROMPTS.get(3), null, 8);
+        GenerationResult solo = engine.generate(request);
+        int[] encoded = engine.encode(request.prompt());
+        assertEquals(engine.countTokens(request.prompt()), encoded.length);
+        assertArrayEquals(encoded, engine.promptTokens(request, encoded));
+        assertSame(encoded, engine.promptTokens(request, encoded));
+        try (BatchScheduler scheduler = new BatchScheduler(engine, new SchedulerConfig(4, 100_000, 4))) {
+            GenerationResult viaIds = scheduler.submit(request, encoded, GenerationListener.NONE).get(60, TimeUnit.SECONDS);
+            assertEquals(solo.text(), viaIds.text());
+            assertEquals(solo.promptTokens(), viaIds.promptTokens());
+            // The scheduler runs exactly the ids it was handed (here another prompt's): it does not encode again.
+            int[] other = engine.encode(PROMPTS.get(4));
+            GenerationResult otherIds = scheduler.submit(request, other, GenerationListener.NONE).get(60, TimeUnit.SECONDS);
+            assertEquals(other.length, otherIds.promptTokens(), "the ids handed over are what runs");
+            assertEquals(engine.generate(greedy(PROMPTS.get(4), null, 8)).text(), otherIds.text());
+            // The context check still applies to ids handed over.
+            int[] tooLong = new int[engine.maxContextTokens()];
+            assertThrows(ContextLengthExceededException.class,
+                    () -> scheduler.submit(request, tooLong, GenerationListener.NONE));
         }
     }
 
