@@ -361,32 +361,40 @@ public final class LlamaEngine implements AutoCloseable {
 
     /**
      * One decode step for every decoding sequence in {@code batch} (any mix of adapters and the bare base) as one
-     * batched forward pass in one compute slot; each then samples and streams its token. Rows are ordered by
-     * adapter internally so each adapter's delta is one product. A failed step ends every sequence in it.
+     * batched forward pass in one compute slot; each then samples and streams its token. A failed step ends every
+     * sequence in it.
      */
     public void decode(List<Sequence> batch) {
         List<Sequence> rows = new ArrayList<>(batch.size());
+        boolean anyAdapter = false;
         for (Sequence s : batch) {
             if (s.decoding()) {
                 rows.add(s);
+                anyAdapter |= s.adapter != null;
             }
         }
         if (rows.isEmpty()) {
             return;
         }
-        // Stable grouping by adapter instance: consecutive rows of one adapter share its delta matmuls.
-        Map<Object, List<Sequence>> groups = new LinkedHashMap<>();
-        for (Sequence s : rows) {
-            groups.computeIfAbsent(s.adapter == null ? NO_ADAPTER : s.adapter, k -> new ArrayList<>()).add(s);
+        // Slot order: the rows' keys and values are then one view of the shared arena, not a gather.
+        KvCache[] order = new KvCache[rows.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = rows.get(i).cache;
         }
-        rows.clear();
-        groups.values().forEach(rows::addAll);
+        List<Sequence> sorted = new ArrayList<>(rows.size());
+        for (int i : LlamaModel.slotOrder(order)) {
+            sorted.add(rows.get(i));
+        }
+        rows = sorted;
         int b = rows.size();
         float[] flat;
         try {
             acquireCompute();
             try {
                 ensureOpen();
+                if (b == 1 || !anyAdapter) {
+                    model.releaseAdapterStack(); // the stacked copies of the last mixed batch are not needed now
+                }
                 if (b == 1) {
                     Sequence s = rows.get(0);
                     try (NDManager stepScope = s.manager.newSubManager()) {
@@ -419,8 +427,6 @@ public final class LlamaEngine implements AutoCloseable {
             rows.get(i).accept(b == 1 ? flat : Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab));
         }
     }
-
-    private static final Object NO_ADAPTER = new Object();
 
     private void acquireCompute() {
         try {

@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -132,15 +133,29 @@ class BatchSchedulerTest {
         GenerationRequest late = greedy(PROMPTS.get(2), "a2", 16);
         GenerationResult lateSolo = engine.generate(late);
         try (BatchScheduler scheduler = new BatchScheduler(engine, new SchedulerConfig(8, 100_000, 8))) {
-            CompletableFuture<GenerationResult> first = scheduler.submit(longOne, GenerationListener.NONE);
-            awaitTrue(() -> scheduler.steps() >= 5, "the first request should be decoding");
+            // The first request's stream holds the scheduler at its 5th delta until the late one is queued: a fast
+            // step (or a slow test thread) cannot let the first finish before the other is submitted.
+            AtomicInteger deltas = new AtomicInteger();
+            CountDownLatch submitted = new CountDownLatch(1);
+            CompletableFuture<GenerationResult> first = scheduler.submit(longOne, (text, logprobs) -> {
+                if (deltas.incrementAndGet() == 5) {
+                    try {
+                        submitted.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            awaitTrue(() -> deltas.get() >= 5, "the first request should be decoding");
             assertFalse(first.isDone());
             AtomicBoolean firstRunningMeanwhile = new AtomicBoolean();
-            GenerationResult joined = scheduler.submit(late, (text, logprobs) -> {
+            CompletableFuture<GenerationResult> lateFuture = scheduler.submit(late, (text, logprobs) -> {
                 if (!first.isDone() && scheduler.runningCount() == 2) {
                     firstRunningMeanwhile.set(true);
                 }
-            }).get(60, TimeUnit.SECONDS);
+            });
+            submitted.countDown();
+            GenerationResult joined = lateFuture.get(60, TimeUnit.SECONDS);
             assertEquals(lateSolo.text(), joined.text());
             assertTrue(firstRunningMeanwhile.get(), "the late request should have shared steps with the first");
             assertTrue(first.get(60, TimeUnit.SECONDS).completionTokens() > 5);
