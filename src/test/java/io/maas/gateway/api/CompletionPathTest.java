@@ -78,9 +78,15 @@ class CompletionPathTest {
         assertEquals(traceId, row.traceId, "the caller's trace context reaches the ledger row");
 
         // The event as it really is on the topic matches the published schema.
-        String published = KafkaTestClient.readAll(bootstrap, UsageEvent.TOPIC, Integer.MAX_VALUE, Duration.ofSeconds(5))
-                .stream().map(r -> r.value()).filter(v -> v.contains(eventId.toString())).findFirst().orElseThrow();
+        var record = KafkaTestClient.readAll(bootstrap, UsageEvent.TOPIC, Integer.MAX_VALUE, Duration.ofSeconds(5))
+                .stream().filter(r -> r.value().contains(eventId.toString())).findFirst().orElseThrow();
+        String published = record.value();
         assertEquals(java.util.Set.of(), UsageEventSchema.violations(published));
+        assertEquals("platform", record.key(), "the record's key is the tenant id");
+        var traceparent = record.headers().lastHeader("traceparent");
+        assertNotNull(traceparent, "the W3C trace context travels in the record's headers");
+        assertTrue(new String(traceparent.value(), java.nio.charset.StandardCharsets.US_ASCII).contains(traceId),
+                "the header carries the caller's trace id");
         assertEquals("client-request-42", UsageEventCodec.decode(published).requestid(),
                 "the caller's request id reaches the usage event");
 

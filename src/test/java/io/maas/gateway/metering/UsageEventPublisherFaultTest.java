@@ -55,6 +55,7 @@ class UsageEventPublisherFaultTest {
             UsageEvent e = UsageEventCodec.decode(r.value());
             assertEquals(e.traceparent(), new String(r.headers().lastHeader(TraceContext.HEADER).value()),
                     "traceparent travels in the record header");
+            assertEquals(e.data().tenantId(), r.key(), "the record's key is the tenant id");
             ids.add(e.id());
         }
         return ids;
@@ -124,6 +125,51 @@ class UsageEventPublisherFaultTest {
             assertEquals(recorded, new ArrayList<>(new LinkedHashSet<>(idsOnTopic(broker.bootstrapServers(), 50))));
         } finally {
             broker.close();
+        }
+    }
+
+    @Test
+    void recordNeverWaitsForAnUnreachableBrokerAndLosesNothing() throws Exception {
+        UsageSpool spool = UsageSpool.open(dir.resolve("spool"), SPOOL_MAX_BYTES, 5);
+        Map<String, Object> config = UsageEventPublisher.producerConfig("127.0.0.1:1", 3_000);
+        // A queue of 8: nearly every call finds it full and appends to the spool from the calling thread.
+        try (UsageEventPublisher publisher = new UsageEventPublisher(() -> new KafkaProducer<>(config), spool, 8, 100,
+                SPOOL_MAX_BYTES, nanos -> { })) {
+            long slowestNanos = 0;
+            for (int i = 0; i < 2_000; i++) {
+                UsageEvent e = event(i);
+                long started = System.nanoTime();
+                publisher.record(e);
+                slowestNanos = Math.max(slowestNanos, System.nanoTime() - started);
+            }
+            // Waiting for this broker at all costs max.block.ms (1 s) or delivery.timeout.ms (3 s) per wait.
+            assertTrue(slowestNanos < 1_000_000_000L, "slowest record() took " + slowestNanos / 1_000 + " us");
+            await().atMost(WAIT).until(() -> publisher.stats().queueDepth() == 0
+                    && publisher.stats().spoolEntries() == 2_000);
+            assertEquals(0, publisher.stats().lost());
+            assertEquals(0, publisher.stats().published());
+            assertTrue(publisher.isAccepting(), "far from its bound the spool admits more work");
+        }
+    }
+
+    @Test
+    void nearItsBoundTheSpoolStopsAdmissionBeforeAnyEventIsLost() throws Exception {
+        long maxBytes = 256 * 1024;
+        UsageSpool spool = UsageSpool.open(dir.resolve("spool"), maxBytes, 5);
+        Map<String, Object> config = UsageEventPublisher.producerConfig("127.0.0.1:1", 3_000);
+        try (UsageEventPublisher publisher = new UsageEventPublisher(() -> new KafkaProducer<>(config), spool, 8, 100,
+                maxBytes, nanos -> { })) {
+            int recorded = 0;
+            // The gateway asks isAccepting() before it admits a request (else 503 metering_unavailable).
+            while (publisher.isAccepting()) {
+                publisher.record(event(recorded++));
+                assertTrue(recorded < 100_000, "the spool never reported itself nearly full");
+            }
+            int admitted = recorded;
+            await().atMost(WAIT).until(() -> publisher.stats().queueDepth() == 0
+                    && publisher.stats().spoolEntries() == admitted);
+            assertEquals(0, publisher.stats().lost(), "admission stopped before the spool had to drop an event");
+            assertTrue(publisher.stats().spoolBytes() >= maxBytes * 9 / 10, "stopped at 90 % of the bound");
         }
     }
 
