@@ -276,15 +276,16 @@ public class GenerationService {
         for (int i = 0; i < job.choices(); i++) {
             GenerationRequest request = requestForChoice(job.request(), i);
             GenerationListener listener = listenerForChoice.apply(i);
-            // With a fleet configured the choice runs on a worker; metering stays here either way.
+            // With a fleet configured the choice runs on a worker (the trace continues there); metering stays here.
             if (!fleet.enabled() && job.engine().metadataOnly()) {
                 // Role gateway without workers: nothing here can generate (its models hold no weights).
                 throw new OpenAiException(503, OpenAiException.SERVER, "No worker is available for this model;"
                         + " please retry shortly.", null, "no_worker_available", Map.of("Retry-After", "2"));
             }
-            GenerationBackend backend = fleet.enabled() ? fleet : local;
-            GenerationResult result = backend.generate(job.target(), request, job.promptTokenIds(), listener,
-                    job.requestId());
+            // The fleet gets the request's trace context; the worker tokenizes the prompt itself.
+            GenerationResult result = fleet.enabled()
+                    ? fleet.generate(job.target(), request, listener, job.requestId(), job.trace())
+                    : local.generate(job.target(), request, job.promptTokenIds(), listener, job.requestId());
             results.add(result);
             if (result.finishReason() == FinishReason.CANCELLED) {
                 break;
