@@ -120,8 +120,49 @@ class WorkerFleetIT {
         // Both workers are ready: now the name lists them (SRV targets are these loopback addresses).
         dns.records.put(WORKERS_SRV, workerPorts.stream().map(p -> "0 50 " + p + " 127.0.0.1").toList());
         awaitReady(gateway);
-        // Let the gateway's poller see both workers.
-        Thread.sleep(1500);
+        // The gateway's own view (its status polls): both workers live before any traffic.
+        awaitLiveWorkers(2);
+    }
+
+    /** Waits until the gateway's {@code /admin/fleet} shows {@code n} live workers; returns that view. */
+    private static JsonNode awaitLiveWorkers(int n) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        JsonNode fleet = null;
+        while (System.nanoTime() < deadline) {
+            fleet = get(gateway + "/admin/fleet", ADMIN_KEY);
+            int live = 0;
+            for (JsonNode w : fleet.path("workers")) {
+                live += "live".equals(w.path("state").asText()) ? 1 : 0;
+            }
+            if (live == n) {
+                return fleet;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the gateway never saw " + n + " live workers: " + fleet);
+    }
+
+    private static String metrics(String base) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        return r.body();
+    }
+
+    /** Sum of the samples of {@code name} whose labels include every given label (NaN when none). */
+    private static double sample(String text, String name, Map<String, String> labels) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^" + java.util.regex.Pattern.quote(name)
+                + "(\\{[^}]*\\})?\\s+(\\S+)(?:\\s+#.*)?$", java.util.regex.Pattern.MULTILINE).matcher(text);
+        double sum = 0;
+        boolean found = false;
+        while (m.find()) {
+            String l = m.group(1) == null ? "" : m.group(1);
+            if (labels.entrySet().stream().allMatch(e -> l.contains(e.getKey() + "=\"" + e.getValue() + "\""))) {
+                sum += Double.parseDouble(m.group(2));
+                found = true;
+            }
+        }
+        return found ? sum : Double.NaN;
     }
 
     @AfterAll
@@ -190,6 +231,28 @@ class WorkerFleetIT {
         }
         assertEquals(ADAPTERS.size(), placements, "every adapter resident on exactly one worker (affinity)");
 
+        // What the gateway shows admins and Prometheus: both workers live with their resident adapters, every
+        // request placed with affinity (home or resident, no spill one at a time), per-worker queue gauges.
+        JsonNode fleet = awaitLiveWorkers(2);
+        int shown = 0;
+        for (JsonNode w : fleet.path("workers")) {
+            shown += w.path("adapters").path("demo-tiny").size();
+            assertEquals(0, w.path("queued").asInt(), w.toString());
+        }
+        assertEquals(ADAPTERS.size(), shown, "the gateway's view of resident adapters: " + fleet);
+        String gatewayMetrics = metrics(gateway);
+        assertEquals(2.0, sample(gatewayMetrics, "maas_fleet_workers", Map.of("state", "live")), 0.0);
+        assertEquals(2.0 * ADAPTERS.size(), sample(gatewayMetrics, "maas_fleet_routed_total", Map.of("placement", "home"))
+                + sample(gatewayMetrics, "maas_fleet_routed_total", Map.of("placement", "resident")), 0.0,
+                gatewayMetrics);
+        for (String url : workerUrls) {
+            assertEquals(0.0, sample(gatewayMetrics, "maas_fleet_worker_queue_depth", Map.of("worker", url)), 0.0);
+            String workerMetrics = metrics(url);
+            assertEquals(0.0, sample(workerMetrics, "maas_fleet_internal_in_flight", Map.of()), 0.0);
+            assertTrue(sample(workerMetrics, "maas_adapters_resident", Map.of("model", "demo-tiny")) >= 1,
+                    "each worker holds some of the adapters");
+        }
+
         // Load: 24 streams over the adapters, 8 at a time; one worker is killed once a few have started.
         int total = 24;
         ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -223,6 +286,13 @@ class WorkerFleetIT {
         pool.shutdown();
         System.out.printf("fleet IT: %d completed, %d failed after their first delta (on the killed worker)%n",
                 completed, failedAfterStart);
+        JsonNode afterKill = awaitLiveWorkers(1);
+        String killedPort = workerUrls.get(0).substring(workerUrls.get(0).lastIndexOf(':'));
+        for (JsonNode w : afterKill.path("workers")) {
+            assertEquals(w.path("url").asText().endsWith(killedPort) ? "down" : "live", w.path("state").asText(),
+                    afterKill.toString());
+        }
+        assertEquals(1.0, sample(metrics(gateway), "maas_fleet_workers", Map.of("state", "down")), 0.0);
         assertEquals(total, completed + failedAfterStart);
         assertTrue(completed > 0);
 

@@ -27,11 +27,16 @@ import org.junit.jupiter.api.Test;
 import com.sun.net.httpserver.HttpServer;
 
 import io.maas.billing.metering.UsageEvent;
+import io.maas.billing.usage.UsageConsumer;
 import io.maas.billing.usage.UsageRecord;
 import io.maas.gateway.routing.AffinityRouter;
 import io.maas.gateway.routing.WorkerFleet;
 import io.maas.testing.EmbeddedServicesResource;
 import io.maas.testing.KafkaTestClient;
+import io.maas.testing.RecordingSpanExporter;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -53,12 +58,15 @@ class WorkerFleetTest {
 
     @Inject
     WorkerFleet fleet;
+    @Inject
+    RecordingSpanExporter spans;
     @TestHTTPResource("/")
     URL self;
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
 
     private final List<HttpServer> fakes = new ArrayList<>();
+    private final java.util.Map<HttpServer, String> fakeUrls = new java.util.HashMap<>();
 
     @AfterEach
     void backToLocal() {
@@ -119,6 +127,117 @@ class WorkerFleetTest {
     }
 
     @Test
+    void oneTraceRunsFromTheGatewayThroughTheWorkerAndKafkaToTheBillingConsumer() {
+        fleet.useWorkers(List.of(selfUrl()));
+        Response response = complete("demo-tiny:" + ADAPTER, false).then().statusCode(200).extract().response();
+        UUID eventId = eventIdOf(response.path("id"));
+
+        // The billing consumer's span for this request's usage record (found by its event id).
+        SpanData consumer = await().atMost(BILLING_WAIT).until(() -> spans.find(s -> s.getName()
+                .equals(UsageConsumer.SPAN_NAME) && eventId.toString().equals(
+                        s.getAttributes().get(AttributeKey.stringKey("maas.usage.event_id")))), l -> !l.isEmpty()).get(0);
+        String traceId = consumer.getTraceId();
+        List<SpanData> trace = spans.find(s -> s.getTraceId().equals(traceId));
+        SpanData gateway = only(trace, s -> s.getKind() == SpanKind.SERVER && s.getName().contains("/v1/completions"));
+        SpanData call = only(trace, s -> s.getName().equals("maas.fleet.generate"));
+        SpanData worker = only(trace, s -> s.getKind() == SpanKind.SERVER
+                && s.getName().contains(FleetWire.GENERATE_PATH));
+        assertEquals(gateway.getSpanId(), call.getParentSpanId(), "the worker call is a child of the gateway request");
+        assertEquals(call.getSpanId(), worker.getParentSpanId(),
+                "the worker continued the traceparent it was sent: " + trace);
+        assertEquals(gateway.getSpanId(), consumer.getParentSpanId(),
+                "the consumer continued the usage record's trace context (its traceparent header)");
+        assertEquals(SpanKind.CONSUMER, consumer.getKind());
+    }
+
+    private static SpanData only(List<SpanData> spans, java.util.function.Predicate<SpanData> filter) {
+        List<SpanData> found = spans.stream().filter(filter).toList();
+        assertEquals(1, found.size(), "one matching span in " + spans);
+        return found.get(0);
+    }
+
+    @Test
+    void adminsSeeTheFleetAndMetricsMoveWithRouting() {
+        complete("demo-tiny:" + ADAPTER, false).then().statusCode(200); // loads the adapter in this app's engine
+        String before = scrape();
+        fleet.useWorkers(List.of(selfUrl()));
+        given().header("Authorization", ADMIN).get("/admin/fleet").then().statusCode(200)
+                .body("enabled", equalTo(true))
+                .body("workers[0].url", equalTo(selfUrl()))
+                .body("workers[0].state", equalTo("live"))
+                .body("workers[0].models", hasItem("demo-tiny"))
+                .body("workers[0].adapters.'demo-tiny'", hasItem(ADAPTER))
+                .body("workers[0].draining", equalTo(false))
+                .body("workers[0].queued", equalTo(0));
+        for (int i = 0; i < 2; i++) {
+            complete("demo-tiny:" + ADAPTER, false).then().statusCode(200);
+        }
+        String after = scrape();
+        assertEquals(1.0, sample(after, "maas_fleet_workers", java.util.Map.of("state", "live")), 0.0, after);
+        assertEquals(0.0, sample(after, "maas_fleet_workers", java.util.Map.of("state", "down")), 0.0);
+        assertEquals(2.0, sample(after, "maas_fleet_routed_total", java.util.Map.of())
+                - zeroIfMissing(sample(before, "maas_fleet_routed_total", java.util.Map.of())), 0.0,
+                "both requests placed on a worker");
+        for (String perWorker : List.of("maas_fleet_worker_queue_depth", "maas_fleet_worker_running",
+                "maas_fleet_worker_in_flight")) {
+            assertFalse(Double.isNaN(sample(after, perWorker, java.util.Map.of("worker", selfUrl()))),
+                    perWorker + " for " + selfUrl());
+        }
+        for (String workerSide : List.of("maas_fleet_internal_in_flight", "maas_fleet_internal_draining",
+                "maas_scheduler_queue_depth", "maas_scheduler_running", "maas_adapters_resident")) {
+            assertFalse(Double.isNaN(sample(after, workerSide, java.util.Map.of())), workerSide);
+        }
+        fleet.useWorkers(List.of());
+        assertTrue(Double.isNaN(sample(scrape(), "maas_fleet_worker_queue_depth", java.util.Map.of("worker", selfUrl()))),
+                "a worker no longer configured leaves no series behind");
+    }
+
+    @Test
+    void aWorkerReportingTheAdapterResidentIsPreferredOverTheRingsHome() throws IOException {
+        complete("demo-tiny:" + ADAPTER, false).then().statusCode(200); // resident here
+        String key = "demo-tiny:" + ADAPTER;
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer home = fakeHomeOf(key); // serves demo-tiny with no adapter resident
+        home.createContext(FleetWire.GENERATE_PATH, exchange -> {
+            calls.incrementAndGet();
+            exchange.sendResponseHeaders(500, -1);
+            exchange.close();
+        });
+        fleet.useWorkers(List.of(urlOf(home), selfUrl()));
+        assertEquals(urlOf(home), fleet.home(key).orElseThrow());
+        long resident = fleet.routingCounts().get("resident");
+        complete(key, false).then().statusCode(200);
+        assertEquals(0, calls.get(), "the request went to the worker with the adapter resident, not to the home");
+        assertEquals(resident + 1, fleet.routingCounts().get("resident"));
+        assertEquals(List.of(urlOf(home), selfUrl()).stream().sorted().toList(), fleet.liveWorkers(),
+                "nobody failed");
+    }
+
+    private static String scrape() {
+        return given().get("/q/metrics").then().statusCode(200).extract().asString();
+    }
+
+    private static double zeroIfMissing(double v) {
+        return Double.isNaN(v) ? 0 : v;
+    }
+
+    /** Sum of the samples of {@code name} whose labels include every given label (NaN when none). */
+    private static double sample(String text, String name, java.util.Map<String, String> labels) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^" + java.util.regex.Pattern.quote(name)
+                + "(\\{[^}]*\\})?\\s+(\\S+)(?:\\s+#.*)?$", java.util.regex.Pattern.MULTILINE).matcher(text);
+        double sum = 0;
+        boolean found = false;
+        while (m.find()) {
+            String l = m.group(1) == null ? "" : m.group(1);
+            if (labels.entrySet().stream().allMatch(e -> l.contains(e.getKey() + "=\"" + e.getValue() + "\""))) {
+                sum += Double.parseDouble(m.group(2));
+                found = true;
+            }
+        }
+        return found ? sum : Double.NaN;
+    }
+
+    @Test
     void aWorkerThatDiesAfterItsPollIsRetriedOnAnother() throws IOException {
         // A worker that answers its status poll (so it is on the ring), then dies before the request reaches it.
         HttpServer dead = fakeHomeOf("demo-tiny");
@@ -128,8 +247,11 @@ class WorkerFleetTest {
         assertEquals(deadUrl, fleet.home("demo-tiny").orElseThrow());
         dead.stop(0);
 
+        long retries = fleet.routingCounts().get("retries");
         Response response = complete("demo-tiny", false).then().statusCode(200).extract().response();
         assertFalse(fleet.liveWorkers().contains(deadUrl), "the failed worker left the ring");
+        assertEquals(retries + 1, fleet.routingCounts().get("retries"), "one retry, counted");
+        assertEquals(1.0, sample(scrape(), "maas_fleet_workers", java.util.Map.of("state", "down")), 0.0);
         UUID eventId = eventIdOf(response.path("id"));
         UsageRecord row = await().atMost(BILLING_WAIT).until(() -> findRecord(eventId), r -> r != null);
         assertEquals((int) response.path("usage.completion_tokens"), row.tokensCompletion);
@@ -183,25 +305,33 @@ class WorkerFleetTest {
 
     /** A fake worker whose URL is {@code key}'s home on a ring of it and this app. */
     private HttpServer fakeHomeOf(String key) throws IOException {
-        for (int i = 0; i < 40; i++) {
-            HttpServer candidate = fakeWorker();
-            AffinityRouter ring = new AffinityRouter();
-            ring.setWorkers(List.of(urlOf(candidate), selfUrl()));
-            if (ring.home(key).orElseThrow().equals(urlOf(candidate))) {
+        // Whether a URL is a key's home depends on where this app's own ring points fall, and for some test ports
+        // almost no other port wins: vary the loopback address (all of 127/8 reaches a wildcard-bound server)
+        // rather than the port, so a home URL is always found.
+        HttpServer candidate = fakeWorker();
+        int port = candidate.getAddress().getPort();
+        AffinityRouter ring = new AffinityRouter();
+        for (int i = 1; i < 65_536; i++) {
+            String url = "http://127.0." + (i >> 8) + "." + (i & 0xff) + ":" + port;
+            if (url.equals(selfUrl())) {
+                continue;
+            }
+            ring.setWorkers(List.of(url, selfUrl()));
+            if (ring.home(key).orElseThrow().equals(url)) {
+                fakeUrls.put(candidate, url);
                 return candidate;
             }
-            candidate.stop(0);
         }
-        throw new AssertionError("no port whose worker is the home of " + key);
+        throw new AssertionError("no loopback address whose worker is the home of " + key);
     }
 
-    private static String urlOf(HttpServer server) {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+    private String urlOf(HttpServer server) {
+        return fakeUrls.getOrDefault(server, "http://127.0.0.1:" + server.getAddress().getPort());
     }
 
     /** A process that answers the status poll as a worker serving demo-tiny. */
     private HttpServer fakeWorker() throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        HttpServer server = HttpServer.create(new InetSocketAddress(0), 0);
         byte[] status = FleetWire.write(new FleetWire.Status("worker", List.of("demo-tiny"),
                 java.util.Map.of("demo-tiny", List.of()), 0, 0, 0, false));
         server.createContext(FleetWire.STATUS_PATH, exchange -> {

@@ -44,6 +44,8 @@ public final class Main {
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
         }
+        // Before anything loads PyTorch's native library (OpenMP reads its settings once, then): docs/adr/0016.
+        io.maas.inference.engine.LlamaEngine.applyNativeDefaults();
 
         CountDownLatch appReturned = new CountDownLatch(1);
         // On Ctrl-C the JVM runs its shutdown hooks at once; this one waits for Quarkus to finish stopping

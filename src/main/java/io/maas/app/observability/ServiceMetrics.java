@@ -7,6 +7,7 @@ import jakarta.inject.Inject;
 import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.usage.UsageConsumer;
 import io.maas.billing.usage.UsageConsumerStats;
+import io.maas.fleet.worker.WorkerService;
 import io.maas.gateway.inference.EngineSchedulers;
 import io.maas.gateway.inference.GenerationExecutor;
 import io.maas.gateway.inference.ModelRegistry;
@@ -39,6 +40,8 @@ public class ServiceMetrics {
     KafkaProbe kafka;
     @Inject
     RequestTimelines timelines;
+    @Inject
+    WorkerService worker;
 
     void register(@Observes StartupEvent event) {
         Gauge.builder("maas.engine.queue.depth", engineThreads, GenerationExecutor::queued)
@@ -57,6 +60,11 @@ public class ServiceMetrics {
                     .description("adapters resident in the engine of a base model").tag("model", id)
                     .register(registry);
         }
+        // The worker's side of the fleet (its status endpoint reports the same figures to gateways).
+        Gauge.builder("maas.fleet.internal.in.flight", worker, WorkerService::inFlight)
+                .description("internal generate calls from gateways running on this worker").register(registry);
+        Gauge.builder("maas.fleet.internal.draining", worker, w -> w.draining() ? 1 : 0)
+                .description("1 once this worker is shutting down and refuses new internal calls").register(registry);
         Gauge.builder("maas.requests.open", timelines, RequestTimelines::openCount)
                 .description("REST requests in progress (linked timelines)").register(registry);
 

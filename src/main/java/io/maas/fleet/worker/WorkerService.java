@@ -149,6 +149,16 @@ public class WorkerService {
         }
     }
 
+    /** Internal generate calls running now. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Whether this worker has begun shutting down (new calls get a 503 line). */
+    public boolean draining() {
+        return draining;
+    }
+
     /** What this worker serves and how busy it is. */
     public FleetWire.Status status() {
         Map<String, List<String>> resident = new TreeMap<>();

@@ -13,4 +13,14 @@ public interface GenerationBackend {
      */
     GenerationResult generate(GenerationService.Target target, GenerationRequest request, GenerationListener listener,
             String requestId);
+
+    /**
+     * As {@link #generate(GenerationService.Target, GenerationRequest, GenerationListener, String)}, with the
+     * prompt's token ids as admission encoded them with the target engine (a local engine then does not tokenize
+     * the prompt again; a remote worker ignores them).
+     */
+    default GenerationResult generate(GenerationService.Target target, GenerationRequest request, int[] promptTokenIds,
+            GenerationListener listener, String requestId) {
+        return generate(target, request, listener, requestId);
+    }
 }

@@ -87,7 +87,7 @@ public class GenerationService {
 
     /** A validated request, ready to run: its id is the usage event's id and the response's. */
     public record Job(UUID eventId, Instant created, Caller caller, Target target, GenerationRequest request,
-            int choices, TraceContext trace, String requestId, RateLimiter.Permit permit) {
+            int[] promptTokenIds, int choices, TraceContext trace, String requestId, RateLimiter.Permit permit) {
 
         public LlamaEngine engine() {
             return target.engine();
@@ -163,7 +163,9 @@ public class GenerationService {
             throw OpenAiException.invalidValue("'n' must be between 1 and " + MAX_CHOICES + ".", "n");
         }
         int limit = config.inference().maxTokensLimit();
-        int promptTokens = engine.countTokens(prompt);
+        // Encoded once: the count reserves tokens here, the ids go on to the engine with the job.
+        int[] promptTokenIds = engine.encode(prompt);
+        int promptTokens = promptTokenIds.length;
         int max;
         if (maxTokens == null) {
             max = Math.max(1, Math.min(limit, engine.maxContextTokens() - promptTokens));
@@ -213,7 +215,8 @@ public class GenerationService {
         }
         // Last, after everything that can refuse the request: an admitted request holds a permit until it ends.
         RateLimiter.Permit permit = rateLimiter.admit(caller, promptTokens + (long) max * choices);
-        return new Job(UUID.randomUUID(), Instant.now(), caller, target, request, choices, trace, requestId, permit);
+        return new Job(UUID.randomUUID(), Instant.now(), caller, target, request, promptTokenIds, choices, trace,
+                requestId, permit);
     }
 
     /**
@@ -254,7 +257,7 @@ public class GenerationService {
         } catch (ContextLengthExceededException e) {
             throw e; // refused before any compute: nothing to meter
         } catch (InferenceException | IllegalStateException e) {
-            int prompt = results.isEmpty() ? job.engine().countTokens(job.request().prompt()) : results.get(0).promptTokens();
+            int prompt = results.isEmpty() ? job.promptTokenIds().length : results.get(0).promptTokens();
             publish(job, prompt, completionTokens(results), UsageStatus.FAILED, null, null, startedNanos);
             throw e;
         }
@@ -273,14 +276,16 @@ public class GenerationService {
         for (int i = 0; i < job.choices(); i++) {
             GenerationRequest request = requestForChoice(job.request(), i);
             GenerationListener listener = listenerForChoice.apply(i);
-            // With a fleet configured the choice runs on a worker; metering stays here either way.
+            // With a fleet configured the choice runs on a worker (the trace continues there); metering stays here.
             if (!fleet.enabled() && job.engine().metadataOnly()) {
                 // Role gateway without workers: nothing here can generate (its models hold no weights).
                 throw new OpenAiException(503, OpenAiException.SERVER, "No worker is available for this model;"
                         + " please retry shortly.", null, "no_worker_available", Map.of("Retry-After", "2"));
             }
-            GenerationBackend backend = fleet.enabled() ? fleet : local;
-            GenerationResult result = backend.generate(job.target(), request, listener, job.requestId());
+            // The fleet gets the request's trace context; the worker tokenizes the prompt itself.
+            GenerationResult result = fleet.enabled()
+                    ? fleet.generate(job.target(), request, listener, job.requestId(), job.trace())
+                    : local.generate(job.target(), request, job.promptTokenIds(), listener, job.requestId());
             results.add(result);
             if (result.finishReason() == FinishReason.CANCELLED) {
                 break;

@@ -3,6 +3,7 @@ package io.maas.gateway.completion;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -31,7 +32,7 @@ public class HardLimitCheck {
     @Inject
     BudgetService budgets;
 
-    private record Answer(boolean over, long expiresAtNanos) {
+    private record Answer(boolean over, long expiresAtNanos, AtomicBoolean refreshing) {
     }
 
     private final Map<String, Answer> cache = new ConcurrentHashMap<>();
@@ -50,17 +51,25 @@ public class HardLimitCheck {
         if (cached != null && now - cached.expiresAtNanos() < 0) {
             return cached.over();
         }
+        // One request per tenant reads the database when the answer expires; requests arriving meanwhile use the
+        // expired answer (stale by the length of one query) instead of all queueing for a connection at once.
+        if (cached != null && !cached.refreshing().compareAndSet(false, true)) {
+            return cached.over();
+        }
         boolean over;
         try {
             over = budgets.isOverQuota(tenantId, Instant.now());
         } catch (RuntimeException e) {
+            if (cached != null) {
+                cached.refreshing().set(false);
+            }
             LOG.warnf("budget of %s not readable, serving without the hard-limit check: %s", tenantId, e.getMessage());
             return false;
         }
         if (cache.size() >= config.billing().budgetCacheMaxTenants()) {
             cache.clear();
         }
-        cache.put(tenantId, new Answer(over, now + config.billing().budgetCacheTtl().toNanos()));
+        cache.put(tenantId, new Answer(over, now + config.billing().budgetCacheTtl().toNanos(), new AtomicBoolean()));
         return over;
     }
 }

@@ -23,10 +23,16 @@ public class LocalGenerationBackend implements GenerationBackend {
     @Override
     public GenerationResult generate(GenerationService.Target target, GenerationRequest request,
             GenerationListener listener, String requestId) {
+        return generate(target, request, null, listener, requestId);
+    }
+
+    @Override
+    public GenerationResult generate(GenerationService.Target target, GenerationRequest request, int[] promptTokenIds,
+            GenerationListener listener, String requestId) {
         AdapterRegistry.AdapterEntry adapter = target.adapter();
-        return adapter == null ? schedulers.generate(target.engine(), request, listener)
+        return adapter == null ? schedulers.generate(target.engine(), request, promptTokenIds, listener)
                 : adapters.withAdapter(target.engine(), adapter,
-                        () -> schedulers.generate(target.engine(), request, listener));
+                        () -> schedulers.generate(target.engine(), request, promptTokenIds, listener));
     }
 
     /** As {@link #generate}, but on an engine thread when the scheduler is off (with it, the caller only waits). */

@@ -48,10 +48,22 @@ public class EngineSchedulers {
      * when scheduling is off. The engine's own exceptions propagate unchanged; a full queue is a 503.
      */
     public GenerationResult generate(LlamaEngine engine, GenerationRequest request, GenerationListener listener) {
+        return generate(engine, request, null, listener);
+    }
+
+    /**
+     * As {@link #generate(LlamaEngine, GenerationRequest, GenerationListener)}, with the prompt already encoded by
+     * {@link LlamaEngine#encode} at admission (null: encoded again here).
+     */
+    public GenerationResult generate(LlamaEngine engine, GenerationRequest request, int[] encodedPrompt,
+            GenerationListener listener) {
         if (!enabled) {
             return engine.generate(request, listener);
         }
-        BatchScheduler scheduler = schedulers.computeIfAbsent(engine, e -> new BatchScheduler(e, schedulerConfig));
+        BatchScheduler scheduler = schedulerFor(engine);
+        if (listener == GenerationListener.NONE) {
+            return awaitResult(scheduler, request, encodedPrompt);
+        }
         // Deltas cross to this thread, which writes them to the client: a slow client then blocks only itself,
         // never the scheduler thread and the whole batch with it.
         BlockingQueue<Delta> deltas = new LinkedBlockingQueue<>();
@@ -69,7 +81,7 @@ public class EngineSchedulers {
         };
         CompletableFuture<GenerationResult> future;
         try {
-            future = scheduler.submit(request, relay);
+            future = scheduler.submit(request, encodedPrompt, relay);
         } catch (EngineOverloadedException e) {
             throw GenerationExecutor.overloaded();
         }
@@ -97,6 +109,33 @@ public class EngineSchedulers {
         } catch (ExecutionException e) {
             throw BatchScheduler.rethrow(e);
         }
+    }
+
+    /** Nothing to stream: no relay queue, this thread sleeps until the result is there (one wake-up, not one per token). */
+    private static GenerationResult awaitResult(BatchScheduler scheduler, GenerationRequest request, int[] encodedPrompt) {
+        CompletableFuture<GenerationResult> future;
+        try {
+            future = scheduler.submit(request, encodedPrompt, GenerationListener.NONE);
+        } catch (EngineOverloadedException e) {
+            throw GenerationExecutor.overloaded();
+        }
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            future.cancel(false); // the scheduler drops it at its next step
+            Thread.currentThread().interrupt();
+            throw new InferenceException("interrupted while waiting for generation", e);
+        } catch (ExecutionException e) {
+            throw BatchScheduler.rethrow(e);
+        }
+    }
+
+    /**
+     * The scheduler every served request for {@code engine} goes through (created on first use): what a baseline
+     * measured in-process must submit to, so that it runs the same engine path as HTTP requests.
+     */
+    public BatchScheduler schedulerFor(LlamaEngine engine) {
+        return schedulers.computeIfAbsent(engine, e -> new BatchScheduler(e, schedulerConfig));
     }
 
     private record Delta(String text, List<TokenLogprob> logprobs) {

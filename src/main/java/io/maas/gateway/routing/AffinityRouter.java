@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * Picks the worker for a request by consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam,
@@ -25,6 +26,8 @@ public final class AffinityRouter {
     public static final int DEFAULT_VIRTUAL_NODES = 160;
     /** The bound on a worker's load as a percentage of the average: 125 is the paper's usual c = 1.25. */
     public static final int DEFAULT_LOAD_FACTOR_PERCENT = 125;
+
+    private static final Predicate<String> NO_PREFERENCE = w -> false;
 
     private final int virtualNodes;
     private final int loadFactorPercent;
@@ -122,6 +125,16 @@ public final class AffinityRouter {
      * this request). Empty when no live worker is left.
      */
     public synchronized Optional<Lease> acquire(String key, Set<String> excluded) {
+        return acquire(key, excluded, NO_PREFERENCE);
+    }
+
+    /**
+     * As {@link #acquire(String, Set)}, but among the workers under the bound the first one clockwise that is
+     * {@code preferred} (e.g. reports the key's adapter resident) wins over the first one: a resident adapter is
+     * reused even when the ring has since moved its key's home. The bound is never exceeded for a preference,
+     * so a hot adapter still spills.
+     */
+    public synchronized Optional<Lease> acquire(String key, Set<String> excluded, Predicate<String> preferred) {
         int eligible = 0;
         for (String worker : inFlight.keySet()) {
             if (!excluded.contains(worker)) {
@@ -134,17 +147,30 @@ public final class AffinityRouter {
         long bound = boundFor(eligible);
         int start = firstAtOrAfter(hash(key));
         String fallback = null;
-        for (int i = 0; i < ringHashes.length; i++) {
+        String firstFree = null;
+        Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < ringHashes.length && seen.size() < eligible; i++) {
             String worker = ringWorkers[(start + i) % ringHashes.length];
-            if (excluded.contains(worker)) {
+            if (excluded.contains(worker) || !seen.add(worker)) {
                 continue;
             }
             if (fallback == null) {
                 fallback = worker;
             }
             if (inFlight.get(worker) < bound) {
-                return Optional.of(take(worker));
+                if (preferred.test(worker)) {
+                    return Optional.of(take(worker));
+                }
+                if (firstFree == null) {
+                    firstFree = worker;
+                    if (preferred == NO_PREFERENCE) {
+                        break;
+                    }
+                }
             }
+        }
+        if (firstFree != null) {
+            return Optional.of(take(firstFree));
         }
         // Unreachable while the bound exceeds the average, kept so a rounding surprise degrades to affinity.
         return Optional.of(take(fallback));

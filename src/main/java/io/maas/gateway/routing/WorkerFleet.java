@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -39,6 +40,21 @@ import io.maas.inference.engine.GenerationListener;
 import io.maas.inference.engine.GenerationRequest;
 import io.maas.inference.engine.GenerationResult;
 import io.maas.inference.engine.TokenLogprob;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.maas.gateway.metering.TraceContext;
 
 /**
  * The gateway's view of the worker fleet ({@code maas.fleet.workers}): polls each worker's status, keeps the live
@@ -50,8 +66,45 @@ import io.maas.inference.engine.TokenLogprob;
 public class WorkerFleet implements GenerationBackend {
     private static final Logger LOG = Logger.getLogger(WorkerFleet.class);
 
+    /** How a request was placed, for the {@code maas.fleet.routed} counter. */
+    public enum Placement {
+        /** The key's home on the ring. */
+        HOME,
+        /** Not the home, but a worker that reported the adapter resident. */
+        RESIDENT,
+        /** Neither: the home was over its bound, excluded or down. */
+        SPILL;
+
+        String tag() {
+            return name().toLowerCase();
+        }
+    }
+
+    /** A worker's state as the gateway sees it. */
+    public enum State {
+        /** Answered its last poll and takes work. */
+        LIVE,
+        /** Answered, but is shutting down: no new work. */
+        DRAINING,
+        /** Did not answer its last poll, or failed a call since. */
+        DOWN;
+
+        String tag() {
+            return name().toLowerCase();
+        }
+    }
+
+    /** One configured worker: its state, its last reported status (null before any) and when it was polled. */
+    public record WorkerView(String url, State state, FleetWire.Status status, Instant polledAt, String error,
+            int gatewayInFlight) {
+    }
+
     @Inject
     MaasConfig config;
+    @Inject
+    MeterRegistry registry;
+    @Inject
+    Tracer tracer;
 
     private AffinityRouter router;
     private HttpClient http;
@@ -59,13 +112,34 @@ public class WorkerFleet implements GenerationBackend {
     private volatile List<String> configured = List.of();
     /** What each live worker last reported. */
     private final Map<String, FleetWire.Status> statuses = new ConcurrentHashMap<>();
+    /** Every configured worker's last known state. */
+    private final Map<String, WorkerView> views = new ConcurrentHashMap<>();
+    /** Per-worker gauges, removed when a worker leaves the configuration. */
+    private final Map<String, List<Meter>> workerMeters = new ConcurrentHashMap<>();
+    private final Map<Placement, Counter> routed = new java.util.EnumMap<>(Placement.class);
+    private Counter retries;
 
     @PostConstruct
     void init() {
         router = new AffinityRouter(AffinityRouter.DEFAULT_VIRTUAL_NODES, config.fleet().loadFactorPercent());
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(config.fleet().connectTimeout()).build();
+        for (Placement p : Placement.values()) {
+            routed.put(p, Counter.builder("maas.fleet.routed").tag("placement", p.tag())
+                    .description("requests placed on a worker: its key's home, a worker with the adapter resident, "
+                            + "or a spill").register(registry));
+        }
+        retries = Counter.builder("maas.fleet.retries")
+                .description("calls retried on another worker after a failure before the first delta").register(registry);
+        for (State state : State.values()) {
+            Gauge.builder("maas.fleet.workers", this, f -> f.count(state)).tag("state", state.tag())
+                    .description("configured workers by state as the gateway last saw them").register(registry);
+        }
         useWorkers(config.fleet().workers().orElse(List.of()));
+    }
+
+    private long count(State state) {
+        return views.values().stream().filter(v -> v.state() == state).count();
     }
 
     @PreDestroy
@@ -94,6 +168,16 @@ public class WorkerFleet implements GenerationBackend {
         }
         configured = List.copyOf(urls);
         statuses.keySet().retainAll(configured);
+        views.keySet().retainAll(configured);
+        for (String gone : new ArrayList<>(workerMeters.keySet())) {
+            if (!configured.contains(gone)) {
+                workerMeters.remove(gone).forEach(registry::remove);
+            }
+        }
+        for (String url : configured) {
+            views.putIfAbsent(url, new WorkerView(url, State.DOWN, null, null, "not polled yet", 0));
+            workerMeters.computeIfAbsent(url, this::registerWorkerMeters);
+        }
         if (urls.isEmpty()) {
             router.setWorkers(List.of());
             return;
@@ -123,6 +207,47 @@ public class WorkerFleet implements GenerationBackend {
         return Map.copyOf(statuses);
     }
 
+    /** Every configured worker as last seen, in configuration order, with this gateway's in-flight calls on it. */
+    public List<WorkerView> view() {
+        Map<String, Integer> loads = router.loads();
+        List<WorkerView> out = new ArrayList<>();
+        for (String url : configured) {
+            WorkerView v = views.get(url);
+            if (v != null) {
+                out.add(new WorkerView(v.url(), v.state(), v.status(), v.polledAt(), v.error(),
+                        loads.getOrDefault(url, 0)));
+            }
+        }
+        return out;
+    }
+
+    /** Requests placed so far by placement, and retries. */
+    public Map<String, Long> routingCounts() {
+        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        routed.forEach((p, c) -> out.put(p.tag(), (long) c.count()));
+        out.put("retries", (long) retries.count());
+        return out;
+    }
+
+    /** Gauges of one worker's reported queue, batch and this gateway's in-flight calls on it. */
+    private List<Meter> registerWorkerMeters(String url) {
+        List<Meter> meters = new ArrayList<>();
+        meters.add(Gauge.builder("maas.fleet.worker.queue.depth", this, f -> f.reported(url, FleetWire.Status::queued))
+                .tag("worker", url).description("requests waiting in the worker's scheduler (last poll; -1 unknown)")
+                .register(registry));
+        meters.add(Gauge.builder("maas.fleet.worker.running", this, f -> f.reported(url, FleetWire.Status::running))
+                .tag("worker", url).description("sequences in the worker's running batches (last poll; -1 unknown)")
+                .register(registry));
+        meters.add(Gauge.builder("maas.fleet.worker.in.flight", this, f -> f.router.loads().getOrDefault(url, 0))
+                .tag("worker", url).description("this gateway's calls running on the worker now").register(registry));
+        return meters;
+    }
+
+    private double reported(String url, java.util.function.ToIntFunction<FleetWire.Status> field) {
+        WorkerView v = views.get(url);
+        return v == null || v.status() == null || v.state() == State.DOWN ? -1 : field.applyAsInt(v.status());
+    }
+
     /** The worker requests for {@code key} ({@code base} or {@code base:adapter}) go to while none is loaded. */
     public Optional<String> home(String key) {
         return router.home(key);
@@ -150,12 +275,17 @@ public class WorkerFleet implements GenerationBackend {
                     } else {
                         statuses.put(worker, status);
                     }
+                    views.put(worker, new WorkerView(worker, status.draining() ? State.DRAINING : State.LIVE, status,
+                            Instant.now(), null, 0));
                 } else {
                     statuses.remove(worker);
+                    views.put(worker, new WorkerView(worker, State.DOWN, null, Instant.now(),
+                            "status poll answered " + response.statusCode(), 0));
                     LOG.warnf("worker %s answered its status poll with %d; off the ring", worker, response.statusCode());
                 }
             } catch (IOException e) {
                 statuses.remove(worker);
+                views.put(worker, new WorkerView(worker, State.DOWN, null, Instant.now(), "status poll: " + e, 0));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -167,6 +297,9 @@ public class WorkerFleet implements GenerationBackend {
     /** Takes a worker off the ring until its next successful poll. */
     private synchronized void markDown(String worker) {
         if (statuses.remove(worker) != null) {
+            WorkerView was = views.get(worker);
+            views.put(worker, new WorkerView(worker, State.DOWN, was == null ? null : was.status(), Instant.now(),
+                    "failed a call", 0));
             LOG.warnf("worker %s failed a call; off the ring until it answers a poll", worker);
             router.setWorkers(statuses.keySet());
         }
@@ -175,6 +308,16 @@ public class WorkerFleet implements GenerationBackend {
     @Override
     public GenerationResult generate(GenerationService.Target target, GenerationRequest request,
             GenerationListener listener, String requestId) {
+        return generate(target, request, listener, requestId, null);
+    }
+
+    /**
+     * As {@link #generate(GenerationService.Target, GenerationRequest, GenerationListener, String)}, continuing the
+     * request's trace ({@code trace}, the context its usage event carries) on the worker: each call is a client
+     * span whose W3C {@code traceparent} goes in the request headers.
+     */
+    public GenerationResult generate(GenerationService.Target target, GenerationRequest request,
+            GenerationListener listener, String requestId, TraceContext trace) {
         String adapter = target.adapter() == null ? null : target.adapter().id();
         String key = adapter == null ? target.baseModel() : target.baseModel() + ":" + adapter;
         byte[] work = FleetWire.write(new FleetWire.Work(requestId, target.baseModel(), adapter, request.prompt(),
@@ -187,15 +330,24 @@ public class WorkerFleet implements GenerationBackend {
                 excluded.add(worker);
             }
         });
+        Context parent = parentContext(trace);
         RetryableFailure last = null;
         for (int attempt = 0; attempt < config.fleet().maxAttempts(); attempt++) {
-            Optional<AffinityRouter.Lease> lease = router.acquire(key, excluded);
+            Optional<AffinityRouter.Lease> lease = router.acquire(key, excluded, w -> resident(w, target, adapter));
             if (lease.isEmpty()) {
                 break;
             }
-            try (AffinityRouter.Lease held = lease.get()) {
-                return call(held.worker(), work, target, request, listener);
+            if (attempt > 0) {
+                retries.increment();
+            }
+            routed.get(placement(key, lease.get().worker(), target, adapter)).increment();
+            Span span = tracer.spanBuilder("maas.fleet.generate").setParent(parent).setSpanKind(SpanKind.CLIENT)
+                    .setAttribute("maas.fleet.worker", lease.get().worker()).setAttribute("maas.fleet.attempt", attempt)
+                    .setAttribute("maas.model", key).startSpan();
+            try (AffinityRouter.Lease held = lease.get(); Scope ignored = span.makeCurrent()) {
+                return call(held.worker(), work, target, request, listener, parent.with(span));
             } catch (RetryableFailure e) {
+                span.setStatus(StatusCode.ERROR, e.getMessage());
                 last = e;
                 excluded.add(lease.get().worker());
                 if (e.workerDown) {
@@ -203,6 +355,11 @@ public class WorkerFleet implements GenerationBackend {
                 }
                 LOG.debugf("request %s: worker %s failed before the first delta (%s); trying another", requestId,
                         lease.get().worker(), e.getMessage());
+            } catch (RuntimeException e) {
+                span.setStatus(StatusCode.ERROR, e.getMessage());
+                throw e;
+            } finally {
+                span.end();
             }
         }
         if (last != null && last.refusal != null) {
@@ -212,13 +369,52 @@ public class WorkerFleet implements GenerationBackend {
                 null, "no_worker_available", Map.of("Retry-After", "2"));
     }
 
+    /** Whether {@code worker} last reported the adapter (or, without one, the base model) loaded. */
+    private boolean resident(String worker, GenerationService.Target target, String adapter) {
+        FleetWire.Status status = statuses.get(worker);
+        if (status == null || adapter == null) {
+            return false; // every candidate serves the base: the ring alone decides
+        }
+        List<String> adapters = status.adapters() == null ? null : status.adapters().get(target.baseModel());
+        return adapters != null && adapters.contains(adapter);
+    }
+
+    private Placement placement(String key, String worker, GenerationService.Target target, String adapter) {
+        if (router.home(key).map(worker::equals).orElse(false)) {
+            return Placement.HOME;
+        }
+        return resident(worker, target, adapter) ? Placement.RESIDENT : Placement.SPILL;
+    }
+
+    /**
+     * The parent of the worker calls: the current span when it belongs to the request's trace (the server span of
+     * the gateway request), else the request's trace context as a remote parent, else whatever is current.
+     */
+    private static Context parentContext(TraceContext trace) {
+        Context current = Context.current();
+        if (trace == null) {
+            return current;
+        }
+        SpanContext active = Span.fromContext(current).getSpanContext();
+        if (active.isValid() && active.getTraceId().equals(trace.traceId())) {
+            return current;
+        }
+        String[] parts = trace.traceparent().split("-");
+        SpanContext remote = SpanContext.createFromRemoteParent(parts[1], parts[2],
+                TraceFlags.fromHex(parts[3], 0), TraceState.getDefault());
+        return remote.isValid() ? Context.root().with(Span.wrap(remote)) : current;
+    }
+
     private GenerationResult call(String worker, byte[] work, GenerationService.Target target,
-            GenerationRequest request, GenerationListener listener) {
+            GenerationRequest request, GenerationListener listener, Context context) {
         HttpResponse<InputStream> response;
         try {
-            response = http.send(HttpRequest.newBuilder(URI.create(worker + FleetWire.GENERATE_PATH))
-                    .header(FleetWire.TOKEN_HEADER, token()).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(work)).build(), HttpResponse.BodyHandlers.ofInputStream());
+            HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(worker + FleetWire.GENERATE_PATH))
+                    .header(FleetWire.TOKEN_HEADER, token()).header("Content-Type", "application/json");
+            // W3C trace context on the hop: the worker's server span becomes a child of this call's span.
+            W3CTraceContextPropagator.getInstance().inject(context, builder, HttpRequest.Builder::header);
+            response = http.send(builder.POST(HttpRequest.BodyPublishers.ofByteArray(work)).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
         } catch (IOException e) {
             throw new RetryableFailure("connection: " + e, true, null);
         } catch (InterruptedException e) {

@@ -42,7 +42,7 @@ class ObservabilityTest {
 
     /** Sum of the samples of {@code name} whose labels include every given label. */
     static double sample(String text, String name, Map<String, String> labels) {
-        Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})?\\s+(\\S+)$", Pattern.MULTILINE);
+        Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})?\\s+(\\S+)(?:\\s+#.*)?$", Pattern.MULTILINE);
         Matcher m = line.matcher(text);
         double sum = 0;
         boolean found = false;

@@ -226,7 +226,9 @@ class AuthorizationMatrixTest {
                 // fleet: the workers' internal API takes only the shared secret (X-Maas-Internal-Token), never an
                 // API key: every caller here is unauthenticated for it, hence 401 (docs/adr/0014-worker-fleet.md).
                 rule("POST /internal/v1/generate", "/internal/v1/generate", COMPLETION, "401 401 401 401 401 401"),
-                rule("GET /internal/v1/status", "/internal/v1/status", null, "401 401 401 401 401 401"));
+                rule("GET /internal/v1/status", "/internal/v1/status", null, "401 401 401 401 401 401"),
+                // fleet operations: the gateway's view of its workers, platform admins only
+                rule("GET /admin/fleet", "/admin/fleet", null, "401 403 403 403 200 403"));
     }
 
     private static Rule console(String endpoint, String path, Map<String, String> form, String expected) {

@@ -2,10 +2,14 @@ package io.maas.gateway.api;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,15 +18,20 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
-import io.maas.gateway.inference.GenerationExecutor;
+import io.maas.gateway.inference.EngineSchedulers;
 import io.maas.gateway.inference.ModelRegistry;
+import io.maas.inference.engine.GenerationListener;
 import io.maas.inference.engine.GenerationRequest;
 import io.maas.inference.engine.LlamaEngine;
+import io.maas.inference.engine.TokenLogprob;
+import io.maas.inference.scheduler.BatchScheduler;
 import io.maas.testing.EmbeddedServicesResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -30,21 +39,23 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 
 /**
- * Bench (not a test): latency of a 1-token completion on the demo model through HTTP (auth, admission, JSON,
- * metering) against the same generation called in-process, at 1, 16 and 64 concurrent clients. Run with
- * {@code ./maas bench}.
+ * Bench (not a test): latency and throughput of a 1-token completion on the demo model through HTTP (auth,
+ * admission, JSON, metering, the model's batch scheduler) against the same request submitted in-process to the same
+ * {@link BatchScheduler} instance the gateway uses, at 1, 16 and 64 concurrent clients. HTTP load comes from
+ * {@code wrk} (Debian package) when it is on the PATH, else from java.net.http clients in this JVM. Run with
+ * {@code ./maas bench}; {@code -Dbench.gateway.seconds=N} sets the length of each row (default 8),
+ * {@code -Dbench.gateway.client=java} forces the in-JVM clients.
  */
 @QuarkusTest
 @QuarkusTestResource(value = EmbeddedServicesResource.class, restrictToAnnotatedClass = false)
 class GatewayOverheadBenchmark {
     private static final String BODY = "{\"model\":\"demo-tiny\",\"prompt\":\"Hello\",\"max_tokens\":1,\"temperature\":0}";
-    private static final int REQUESTS_PER_CLIENT = 200;
-    private static final int WARM_UP_REQUESTS = 4_000;
+    private static final int[] CLIENTS = {1, 16, 64};
 
     @Inject
     ModelRegistry models;
     @Inject
-    GenerationExecutor engineThreads;
+    EngineSchedulers schedulers;
     @Inject
     KafkaClientService kafka;
 
@@ -54,93 +65,120 @@ class GatewayOverheadBenchmark {
     @Test
     void gatewayOverhead() throws Exception {
         assumeTrue(Boolean.getBoolean("benchmarks"), "benchmarks run only with -Dbenchmarks=true");
+        Duration row = Duration.ofSeconds(Integer.getInteger("bench.gateway.seconds", 8));
         LlamaEngine engine = models.find("demo-tiny").orElseThrow();
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + base.getPort() + "/v1/completions"))
-                .header("Authorization", "Bearer " + EmbeddedServicesResource.ADMIN_KEY)
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(BODY)).build();
-        Callable<Void> viaHttp = () -> {
-            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) {
-                throw new IllegalStateException("HTTP " + r.statusCode() + ": " + r.body());
-            }
+        // The engine path of a served request: the gateway's own scheduler for this model, not a second one.
+        BatchScheduler scheduler = schedulers.schedulerFor(engine);
+        GenerationRequest oneToken = GenerationRequest.builder().setPrompt("Hello").setMaxTokens(1).optTemperature(0)
+                .build();
+        Callable<Void> viaScheduler = () -> {
+            scheduler.generate(oneToken, GenerationListener.NONE);
             return null;
         };
-        Callable<Void> inProcess = () -> {
-            engine.generate(new GenerationRequest("Hello", 1));
+        Callable<Void> engineDirect = () -> {
+            engine.generate(oneToken);
             return null;
         };
-        HttpRequest models = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + base.getPort() + "/v1/models"))
-                .header("Authorization", "Bearer " + EmbeddedServicesResource.ADMIN_KEY).GET().build();
-        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + base.getPort() + "/q/health/live")).GET().build();
-        Callable<Void> authOnly = () -> {
-            http.send(models, HttpResponse.BodyHandlers.ofString());
-            return null;
-        };
-        Callable<Void> noAuth = () -> {
-            http.send(health, HttpResponse.BodyHandlers.ofString());
-            return null;
-        };
-        measure(authOnly, 1, 50);
-        measure(noAuth, 1, 50);
-        Result a = measure(authOnly, 1, 200);
-        Result n = measure(noAuth, 1, 200);
-        System.out.printf("%nGET /v1/models (auth only): p50 %.2f ms p99 %.2f ms; GET /q/health/live: p50 %.2f ms p99 %.2f ms%n",
-                a.p50Ms(), a.p99Ms(), n.p50Ms(), n.p99Ms());
+        String root = "http://127.0.0.1:" + base.getPort();
+        HttpLoad completions = HttpLoad.post(root + "/v1/completions", BODY);
+        HttpLoad listModels = HttpLoad.get(root + "/v1/models", true);
+        HttpLoad health = HttpLoad.get(root + "/q/health/live", false);
+
+        System.out.printf("%nGateway overhead bench: 1-token completion on demo-tiny, %d cores, Java %s, %s, HTTP load: %s%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+                LlamaEngine.nativeThreading(), completions.tool());
+        System.out.println("command: ./maas bench -pl src -Dtest=GatewayOverheadBenchmark   (" + row.toSeconds()
+                + " s per row)");
         // Warm-up long enough for the JIT to compile the HTTP path (RESTEasy, Jackson, security, Kafka producer):
         // with 50 requests, the first rows measured mostly the interpreter (1 client: 20.7 ms vs 5.0 ms warm).
-        measure(viaHttp, 4, WARM_UP_REQUESTS / 4);
-        measure(inProcess, 1, WARM_UP_REQUESTS / 4);
-        System.out.printf("%nGateway overhead bench: 1-token completion on demo-tiny, %d cores, Java %s%n",
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-        System.out.println("command: ./maas bench   (src: GatewayOverheadBenchmark)");
-        System.out.println("| clients | HTTP p50 ms | HTTP p99 ms | in-process p50 ms | in-process p99 ms | HTTP req/s | in-process req/s | throughput ratio |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
-        for (int clients : new int[] {1, 16, 64}) {
-            Result h = measure(viaHttp, clients, REQUESTS_PER_CLIENT);
-            Result e = measure(inProcess, clients, REQUESTS_PER_CLIENT);
-            System.out.printf("| %d | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f | %.2f |%n", clients, h.p50Ms(), h.p99Ms(),
-                    e.p50Ms(), e.p99Ms(), h.perSecond(), e.perSecond(), h.perSecond() / e.perSecond());
+        // Then on until the JIT is quiet: with the in-JVM broker, Quarkus and Netty to compile on 2 busy cores, 20 s
+        // left the compiler threads busy through every HTTP row (3.5-9 ms of compile time per request measured).
+        completions.run(4, Duration.ofSeconds(20));
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        for (int round = 1; round <= 12; round++) {
+            long before = jit.getTotalCompilationTime();
+            completions.run(4, Duration.ofSeconds(10));
+            long compiledMs = jit.getTotalCompilationTime() - before;
+            System.out.printf("warm-up round %d: JIT compile time %d ms in 10 s%n", round, compiledMs);
+            if (compiledMs < 500) {
+                break;
+            }
         }
-        split(engine, viaHttp, inProcess);
-        streaming(engine, http);
-    }
+        measure(viaScheduler, 4, Duration.ofSeconds(5));
+        measure(engineDirect, 1, Duration.ofSeconds(3));
+        listModels.run(1, Duration.ofSeconds(2));
+        health.run(1, Duration.ofSeconds(2));
 
-    /**
-     * Splits the 1-client gap, in one run: the engine called through the gateway's engine threads (the hop
-     * from the HTTP worker to a fixed engine thread) and HTTP with the in-JVM billing consumer paused (its
-     * rating and ledger transactions, plus PostgreSQL and the broker serving it, share the two cores).
-     */
-    private void split(LlamaEngine engine, Callable<Void> viaHttp, Callable<Void> inProcess) throws Exception {
-        Callable<Void> viaEngineThreads = () -> {
-            engineThreads.call(() -> engine.generate(new GenerationRequest("Hello", 1)));
-            return null;
-        };
-        System.out.printf("%nSplit at 1 client (%d requests each, same run, load average %s):%n", REQUESTS_PER_CLIENT,
+        Result models1 = listModels.run(1, row);
+        Result health1 = health.run(1, row);
+        System.out.printf("%nGET /v1/models (auth only): p50 %.2f ms p99 %.2f ms; GET /q/health/live: p50 %.2f ms p99 %.2f ms"
+                + " (1 client, load average %s)%n", models1.p50Ms(), models1.p99Ms(), health1.p50Ms(), health1.p99Ms(),
                 loadAverage());
-        System.out.println("| path | p50 ms | p99 ms |");
-        System.out.println("|---|---|---|");
-        row("in-process, caller's thread", measure(inProcess, 1, REQUESTS_PER_CLIENT));
-        row("in-process, through the engine threads", measure(viaEngineThreads, 1, REQUESTS_PER_CLIENT));
-        row("HTTP", measure(viaHttp, 1, REQUESTS_PER_CLIENT));
+
+        List<String> primary = new ArrayList<>();
+        List<String> consumerRunning = new ArrayList<>();
+        List<String> schedulerOwn = new ArrayList<>();
+        List<String> cpuRows = new ArrayList<>();
         var consumer = kafka.getConsumer("usage-in");
-        consumer.pause().await().atMost(Duration.ofSeconds(10));
-        try {
-            Thread.sleep(2_000); // let the consumer finish what it had fetched
-            row("HTTP, billing consumer paused", measure(viaHttp, 1, REQUESTS_PER_CLIENT));
-            System.out.println("  (partitions still paused after: " + consumer.paused().await().atMost(
-                    Duration.ofSeconds(10)) + ")");
-        } finally {
+        for (int clients : CLIENTS) {
+            // In production the billing consumer runs in its own pods (role billing): pause the in-JVM one.
+            consumer.pause().await().atMost(Duration.ofSeconds(10));
+            Thread.sleep(2_000); // let it finish what it had fetched
+            String load = loadAverage();
+            CpuUse cpuHttp = CpuUse.start();
+            Result h = completions.run(clients, row);
+            cpuHttp.stop(h, row);
+            CpuUse cpuScheduler = CpuUse.start();
+            Result s = measure(viaScheduler, clients, row);
+            cpuScheduler.stop(s, row);
+            cpuRows.add(String.format("| %d | HTTP | %.2f | %s | %s |", clients, cpuHttp.processMsPerRequest(),
+                    cpuHttp.byThreadGroup(), cpuHttp.memory()));
+            cpuRows.add(String.format("| %d | in-process | %.2f | %s | %s |", clients,
+                    cpuScheduler.processMsPerRequest(), cpuScheduler.byThreadGroup(), cpuScheduler.memory()));
+            Result d = measure(engineDirect, clients, row);
             consumer.resume().await().atMost(Duration.ofSeconds(10));
+            Thread.sleep(5_000); // let it catch up on the paused row's events
+            String loadRunning = loadAverage();
+            Result r = completions.run(clients, row);
+            primary.add(String.format("| %d | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f | %.2f |", clients,
+                    load, h.p50Ms(), h.p99Ms(), s.p50Ms(), s.p99Ms(), h.p50Ms() - s.p50Ms(), h.p99Ms() - s.p99Ms(),
+                    h.perSecond(), s.perSecond(), h.perSecond() / s.perSecond()));
+            consumerRunning.add(String.format("| %d | %s | %.2f | %.2f | %.2f | %.2f | %.0f | %.2f |", clients,
+                    loadRunning, r.p50Ms(), r.p99Ms(), r.p50Ms() - s.p50Ms(), r.p99Ms() - s.p99Ms(), r.perSecond(),
+                    r.perSecond() / s.perSecond()));
+            schedulerOwn.add(String.format("| %d | %.2f | %.2f | %.0f | %.2f | %.2f | %.0f |", clients, s.p50Ms(),
+                    s.p99Ms(), s.perSecond(), d.p50Ms(), d.p99Ms(), d.perSecond()));
         }
+        System.out.println("\nHTTP vs in-process through the same scheduler, billing consumer paused (ms; overhead = HTTP - in-process):");
+        System.out.println("| clients | load avg | HTTP p50 | HTTP p99 | in-process p50 | in-process p99 | p50 overhead"
+                + " | p99 overhead | HTTP req/s | in-process req/s | throughput ratio |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+        primary.forEach(System.out::println);
+        System.out.println("\nHTTP with the in-JVM billing consumer running (same in-process baseline):");
+        System.out.println("| clients | load avg | HTTP p50 | HTTP p99 | p50 overhead | p99 overhead | HTTP req/s | throughput ratio |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        consumerRunning.forEach(System.out::println);
+        System.out.println("\nThe scheduler's own cost: in-process through the scheduler vs LlamaEngine.generate on the caller's threads:");
+        System.out.println("| clients | scheduler p50 | scheduler p99 | scheduler req/s | direct p50 | direct p99 | direct req/s |");
+        System.out.println("|---|---|---|---|---|---|---|");
+        schedulerOwn.forEach(System.out::println);
+        System.out.println("\nCPU of this JVM per request (consumer paused; wrk's own CPU not included; native OpenMP"
+                + " threads only in the process total), ms of CPU per request by thread group:");
+        System.out.println("| clients | path | process CPU ms/request | by Java thread group | per request |");
+        System.out.println("|---|---|---|---|---|");
+        cpuRows.forEach(System.out::println);
+        streaming(scheduler, root);
     }
 
-    /** Time to the first byte of a streamed completion against the engine's own time to first token. */
-    private void streaming(LlamaEngine engine, HttpClient http) throws Exception {
+    /** Time to the first byte of a streamed completion against the scheduler's own time to first token. */
+    private static void streaming(BatchScheduler scheduler, String root) throws Exception {
         String body = "{\"model\":\"demo-tiny\",\"prompt\":\"Hello\",\"max_tokens\":16,\"temperature\":0,\"stream\":true}";
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + base.getPort() + "/v1/completions"))
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(root + "/v1/completions"))
                 .header("Authorization", "Bearer " + EmbeddedServicesResource.ADMIN_KEY)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        GenerationRequest sixteen = GenerationRequest.builder().setPrompt("Hello").setMaxTokens(16).optTemperature(0)
+                .build();
         int rounds = 100;
         long[] ttfb = new long[rounds];
         long[] ttft = new long[rounds];
@@ -155,14 +193,16 @@ class GatewayOverheadBenchmark {
                     ttfb[i] = System.nanoTime() - t0;
                     in.transferTo(java.io.OutputStream.nullOutputStream());
                 }
-                long[] first = { -1 };
+                long[] first = {-1};
                 long t1 = System.nanoTime();
-                engineThreads.call(() -> engine.generate(GenerationRequest.builder().setPrompt("Hello").setMaxTokens(16)
-                        .optTemperature(0).build(), (text, logprobs) -> {
-                            if (first[0] < 0) {
-                                first[0] = System.nanoTime() - t1;
-                            }
-                        }));
+                scheduler.generate(sixteen, new GenerationListener() {
+                    @Override
+                    public void onDelta(String text, List<TokenLogprob> logprobs) {
+                        if (first[0] < 0) {
+                            first[0] = System.nanoTime() - t1;
+                        }
+                    }
+                });
                 ttft[i] = first[0];
             }
         }
@@ -171,53 +211,284 @@ class GatewayOverheadBenchmark {
         System.out.printf("%nStreaming, 16 tokens, 1 client, %d requests (load average %s):%n", rounds, loadAverage());
         System.out.printf("| HTTP time to first byte | p50 %.2f ms | p99 %.2f ms |%n", ttfb[rounds / 2] / 1e6,
                 ttfb[rounds * 99 / 100] / 1e6);
-        System.out.printf("| engine time to first token (in-process, engine thread) | p50 %.2f ms | p99 %.2f ms |%n",
+        System.out.printf("| scheduler time to first token (in-process) | p50 %.2f ms | p99 %.2f ms |%n",
                 ttft[rounds / 2] / 1e6, ttft[rounds * 99 / 100] / 1e6);
-    }
-
-    private static void row(String what, Result r) {
-        System.out.printf("| %s | %.2f | %.2f |%n", what, r.p50Ms(), r.p99Ms());
     }
 
     private static String loadAverage() {
         try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (java.io.IOException e) {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
             return "unknown";
         }
     }
 
-    private record Result(double p50Ms, double p99Ms, double perSecond) {
+    record Result(double p50Ms, double p99Ms, double perSecond) {
     }
 
-    private static Result measure(Callable<Void> call, int clients, int perClient) throws Exception {
+    /** CPU time of this process and of its Java threads (grouped by name) over one row, per request served. */
+    static final class CpuUse {
+        private final long processStartNanos;
+        private final java.util.Map<Long, Long> threadStart = new java.util.HashMap<>();
+        private final java.util.Map<Long, String> names = new java.util.HashMap<>();
+        private double requests;
+        private long processNanos;
+        private final java.util.Map<String, Long> groups = new java.util.TreeMap<>();
+
+        private final long allocatedStart;
+        private final long gcStartMs;
+        private final long jitStartMs;
+        private long allocated;
+        private long gcMs;
+        private long jitMs;
+
+        private CpuUse() {
+            this.processStartNanos = processCpuNanos();
+            var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            for (long id : threads.getAllThreadIds()) {
+                threadStart.put(id, Math.max(0, threads.getThreadCpuTime(id)));
+            }
+            allocatedStart = allocatedBytes();
+            gcStartMs = gcMillis();
+            jitStartMs = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+        }
+
+        /** Bytes allocated by all live Java threads (threads that ended meanwhile are left out). */
+        private static long allocatedBytes() {
+            var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long sum = 0;
+            for (long b : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+                sum += Math.max(0, b);
+            }
+            return sum;
+        }
+
+        private static long gcMillis() {
+            long sum = 0;
+            for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+                sum += Math.max(0, gc.getCollectionTime());
+            }
+            return sum;
+        }
+
+        /** Allocation, GC time and JIT compile time over the row, per request. */
+        String memory() {
+            return String.format("%.1f KB allocated, GC %.3f ms, JIT %.3f ms", allocated / 1024.0 / requests,
+                    gcMs / requests, jitMs / requests);
+        }
+
+        static CpuUse start() {
+            return new CpuUse();
+        }
+
+        void stop(Result r, Duration length) {
+            processNanos = processCpuNanos() - processStartNanos;
+            requests = r.perSecond() * length.toSeconds();
+            allocated = allocatedBytes() - allocatedStart;
+            gcMs = gcMillis() - gcStartMs;
+            jitMs = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jitStartMs;
+            var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            for (var info : threads.getThreadInfo(threads.getAllThreadIds())) {
+                if (info == null) {
+                    continue;
+                }
+                long used = Math.max(0, threads.getThreadCpuTime(info.getThreadId()))
+                        - threadStart.getOrDefault(info.getThreadId(), 0L);
+                groups.merge(group(info.getThreadName()), used, Long::sum);
+            }
+        }
+
+        double processMsPerRequest() {
+            return processNanos / 1e6 / requests;
+        }
+
+        String byThreadGroup() {
+            StringBuilder b = new StringBuilder();
+            groups.entrySet().stream().filter(e -> e.getValue() / 1e6 / requests >= 0.005)
+                    .sorted((a, c) -> Long.compare(c.getValue(), a.getValue()))
+                    .forEach(e -> b.append(b.length() == 0 ? "" : ", ").append(e.getKey()).append(' ')
+                            .append(String.format("%.3f", e.getValue() / 1e6 / requests)));
+            return b.toString();
+        }
+
+        private static String group(String name) {
+            if (name.startsWith("vert.x-eventloop")) {
+                return "event loop";
+            }
+            if (name.startsWith("executor-thread")) {
+                return "workers";
+            }
+            if (name.startsWith("maas-scheduler")) {
+                return "scheduler (Java side)";
+            }
+            if (name.startsWith("maas-usage-publisher") || name.startsWith("kafka-producer-network")) {
+                return "usage publisher";
+            }
+            if (name.startsWith("pool-")) {
+                return "bench clients";
+            }
+            if (name.startsWith("smallrye-kafka")) {
+                return "billing consumer";
+            }
+            if (name.contains("kafka") || name.contains("raft") || name.contains("quorum") || name.contains("broker")
+                    || name.contains("group-coordinator") || name.contains("executor-")) {
+                return "embedded Kafka broker";
+            }
+            return "other";
+        }
+
+        private static long processCpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                    .getOperatingSystemMXBean()).getProcessCpuTime();
+        }
+    }
+
+    /** Closed-loop clients in this JVM: each sends its next call when the previous one answered. */
+    static Result measure(Callable<Void> call, int clients, Duration length) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         try {
             List<Future<long[]>> futures = new ArrayList<>();
             long start = System.nanoTime();
+            long end = start + length.toNanos();
             for (int c = 0; c < clients; c++) {
                 futures.add(pool.submit(() -> {
-                    long[] t = new long[perClient];
-                    for (int i = 0; i < perClient; i++) {
+                    long[] t = new long[1024];
+                    int n = 0;
+                    while (System.nanoTime() < end) {
                         long t0 = System.nanoTime();
                         call.call();
-                        t[i] = System.nanoTime() - t0;
+                        if (n == t.length) {
+                            t = Arrays.copyOf(t, n * 2);
+                        }
+                        t[n++] = System.nanoTime() - t0;
                     }
-                    return t;
+                    return Arrays.copyOf(t, n);
                 }));
             }
-            long[] all = new long[clients * perClient];
-            int k = 0;
+            long[] all = new long[0];
             for (Future<long[]> f : futures) {
-                for (long v : f.get()) {
-                    all[k++] = v;
-                }
+                long[] t = f.get();
+                int k = all.length;
+                all = Arrays.copyOf(all, k + t.length);
+                System.arraycopy(t, 0, all, k, t.length);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             Arrays.sort(all);
             return new Result(all[all.length / 2] / 1e6, all[(int) (all.length * 0.99)] / 1e6, all.length / seconds);
         } finally {
             pool.shutdown();
+        }
+    }
+
+    /** One kind of HTTP request under closed-loop load: {@code wrk} in its own process when installed. */
+    interface HttpLoad {
+        Result run(int clients, Duration length) throws Exception;
+
+        String tool();
+
+        static HttpLoad post(String url, String body) throws IOException {
+            return Wrk.available() ? new Wrk(url, body, true) : new JavaClients(url, body, true);
+        }
+
+        static HttpLoad get(String url, boolean auth) throws IOException {
+            return Wrk.available() ? new Wrk(url, null, auth) : new JavaClients(url, null, auth);
+        }
+    }
+
+    /** wrk 4 (one thread, one connection per client, keep-alive), latencies from its --latency distribution. */
+    static final class Wrk implements HttpLoad {
+        private static final Pattern PERCENTILE = Pattern.compile("^\\s*(50|99)(?:\\.000)?%\\s+([0-9.]+)(us|ms|s)\\s*$",
+                Pattern.MULTILINE);
+        private static final Pattern RATE = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+        private final String url;
+        private final Path script;
+
+        Wrk(String url, String body, boolean auth) throws IOException {
+            this.url = url;
+            StringBuilder lua = new StringBuilder();
+            if (body != null) {
+                lua.append("wrk.method = \"POST\"\n");
+                lua.append("wrk.body = '").append(body).append("'\n");
+                lua.append("wrk.headers[\"Content-Type\"] = \"application/json\"\n");
+            }
+            if (auth) {
+                lua.append("wrk.headers[\"Authorization\"] = \"Bearer ").append(EmbeddedServicesResource.ADMIN_KEY)
+                        .append("\"\n");
+            }
+            this.script = Files.createTempFile("gateway-bench", ".lua");
+            Files.writeString(script, lua.toString(), StandardCharsets.UTF_8);
+            script.toFile().deleteOnExit();
+        }
+
+        static boolean available() {
+            return !"java".equals(System.getProperty("bench.gateway.client")) && Files.isExecutable(Path.of("/usr/bin/wrk"));
+        }
+
+        @Override
+        public String tool() {
+            return "wrk 4.1 (Debian), 1 thread, 1 connection per client, in its own process";
+        }
+
+        @Override
+        public Result run(int clients, Duration length) throws Exception {
+            Process p = new ProcessBuilder("/usr/bin/wrk", "-t1", "-c" + clients, "-d" + length.toSeconds() + "s",
+                    "--timeout", "30s", "--latency", "-s", script.toString(), url).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0 || out.contains("Non-2xx") || out.contains("Socket errors")) {
+                throw new IllegalStateException("wrk failed or saw errors:\n" + out);
+            }
+            double p50 = -1;
+            double p99 = -1;
+            Matcher m = PERCENTILE.matcher(out);
+            while (m.find()) {
+                double v = Double.parseDouble(m.group(2));
+                double ms = switch (m.group(3)) {
+                    case "us" -> v / 1000;
+                    case "ms" -> v;
+                    default -> v * 1000;
+                };
+                if (m.group(1).equals("50")) {
+                    p50 = ms;
+                } else {
+                    p99 = ms;
+                }
+            }
+            Matcher r = RATE.matcher(out);
+            if (p50 < 0 || p99 < 0 || !r.find()) {
+                throw new IllegalStateException("unexpected wrk output:\n" + out);
+            }
+            return new Result(p50, p99, Double.parseDouble(r.group(1)));
+        }
+    }
+
+    /** Fallback without wrk: java.net.http clients on threads of this JVM (they share the cores with the server). */
+    static final class JavaClients implements HttpLoad {
+        private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        private final HttpRequest request;
+
+        JavaClients(String url, String body, boolean auth) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
+            if (auth) {
+                b.header("Authorization", "Bearer " + EmbeddedServicesResource.ADMIN_KEY);
+            }
+            this.request = body == null ? b.GET().build()
+                    : b.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        }
+
+        @Override
+        public String tool() {
+            return "java.net.http clients in the server's JVM";
+        }
+
+        @Override
+        public Result run(int clients, Duration length) throws Exception {
+            return measure(() -> {
+                HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200) {
+                    throw new IllegalStateException("HTTP " + r.statusCode() + ": " + r.body());
+                }
+                return null;
+            }, clients, length);
         }
     }
 }

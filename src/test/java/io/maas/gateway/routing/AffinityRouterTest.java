@@ -35,6 +35,31 @@ class AffinityRouterTest {
     }
 
     @Test
+    void aWorkerReportingTheAdapterResidentIsPreferredUntilItReachesTheBound() {
+        AffinityRouter router = router(THREE);
+        String home = router.home("base:legal").orElseThrow();
+        String resident = THREE.stream().filter(w -> !w.equals(home)).findFirst().orElseThrow();
+        List<AffinityRouter.Lease> held = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            held.add(router.acquire("base:legal", Set.of(), resident::equals).orElseThrow());
+        }
+        Map<String, Integer> loads = router.loads();
+        // The resident worker takes the first requests although it is not the home, up to the bound
+        // ceil(1.25 × 30 / 3) = 13; then the key spills, as without a preference.
+        assertEquals(13, loads.get(resident), loads.toString());
+        assertEquals(30, loads.values().stream().mapToInt(Integer::intValue).sum());
+        assertTrue(loads.values().stream().allMatch(l -> l <= 13), loads.toString());
+        held.forEach(AffinityRouter.Lease::close);
+        try (AffinityRouter.Lease lease = router.acquire("base:legal", Set.of(), resident::equals).orElseThrow()) {
+            assertEquals(resident, lease.worker(), "idle again: back to the resident worker");
+        }
+        try (AffinityRouter.Lease lease = router.acquire("base:legal", Set.of(resident), resident::equals)
+                .orElseThrow()) {
+            assertEquals(home, lease.worker(), "an excluded resident worker is never chosen");
+        }
+    }
+
+    @Test
     void theRingDependsOnlyOnTheWorkerSet() {
         AffinityRouter one = router(List.of("w-c", "w-a", "w-b"));
         AffinityRouter other = router(THREE);
@@ -126,5 +151,18 @@ class AffinityRouterTest {
         assertTrue(affinity.hitRate() > roundRobin.hitRate() + 0.1,
                 "affinity " + affinity.hitRate() + " vs round-robin " + roundRobin.hitRate());
         assertTrue(affinity.maxLoadOverAverage() <= 1.25, "max load / average " + affinity.maxLoadOverAverage());
+    }
+
+    @Test
+    void preferringResidentWorkersKeepsTheLoadBoundAndLosesNoAffinityUnderAZipfMix() {
+        List<String> workers = AffinitySimulation.workers(4);
+        int[] mix = AffinitySimulation.zipf(100, 1.0, 20_000, 42);
+        AffinitySimulation.Result bounded = AffinitySimulation.run("bounded",
+                AffinitySimulation.boundedAffinity(workers, 125), workers, mix, 32, 16);
+        AffinitySimulation.Result residentFirst = AffinitySimulation.run("bounded+resident",
+                AffinitySimulation.boundedResidentAffinity(workers, 125), workers, mix, 32, 16);
+        assertTrue(residentFirst.maxLoadOverAverage() <= 1.25, "max load / average " + residentFirst.maxLoadOverAverage());
+        assertTrue(residentFirst.hitRate() >= bounded.hitRate(),
+                "resident-first " + residentFirst.hitRate() + " vs bounded " + bounded.hitRate());
     }
 }

@@ -28,15 +28,20 @@ class AffinityRoutingBenchmark {
                             workers, mix, concurrency, resident);
                     var unbounded = AffinitySimulation.run("unbounded",
                             AffinitySimulation.boundedAffinity(workers, 1_000_000), workers, mix, concurrency, resident);
+                    var residentFirst = AffinitySimulation.run("bounded+resident",
+                            AffinitySimulation.boundedResidentAffinity(workers, 125), workers, mix, concurrency,
+                            resident);
                     var rr = AffinitySimulation.run("rr", AffinitySimulation.roundRobin(workers), workers, mix,
                             concurrency, resident);
                     var ll = AffinitySimulation.run("ll", AffinitySimulation.leastLoaded(workers), workers, mix,
                             concurrency, resident);
                     System.out.printf(
                             "workers=%d resident/worker=%d zipf s=%.1f | hit: bounded %.3f (max load %.2f× avg), "
+                                    + "bounded+resident-first %.3f (max load %.2f× avg), "
                                     + "unbounded %.3f (max load %.2f× avg), round-robin %.3f, least-loaded %.3f "
                                     + "| bounded/round-robin %.2f×%n",
                             workerCount, resident, s, bounded.hitRate(), bounded.maxLoadOverAverage(),
+                            residentFirst.hitRate(), residentFirst.maxLoadOverAverage(),
                             unbounded.hitRate(), unbounded.maxLoadOverAverage(), rr.hitRate(), ll.hitRate(),
                             bounded.hitRate() / rr.hitRate());
                 }

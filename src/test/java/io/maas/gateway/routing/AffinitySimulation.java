@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.BiPredicate;
+import java.util.function.Function;
 
 /**
  * A closed-loop model of the fleet for routing policies: {@code concurrency} requests always in flight, adapters
@@ -58,7 +60,20 @@ final class AffinitySimulation {
 
     static Result run(String name, Policy policy, List<String> workers, int[] adapters, int concurrency,
             int residentPerWorker) {
+        return run(name, (BiPredicate<String, String> residency) -> policy, workers, adapters, concurrency,
+                residentPerWorker);
+    }
+
+    /**
+     * As {@link #run(String, Policy, List, int[], int, int)} for a policy that sees, as a worker's status would
+     * report it, whether a key's adapter is resident on a worker ({@code residency.test(worker, key)}).
+     */
+    static Result run(String name, Function<BiPredicate<String, String>, Policy> policyFactory, List<String> workers,
+            int[] adapters, int concurrency, int residentPerWorker) {
         Map<String, LinkedHashMap<Integer, Boolean>> resident = new HashMap<>();
+        // containsKey does not touch the access order: looking does not count as a use.
+        Policy policy = policyFactory.apply((worker, key) -> resident.get(worker)
+                .containsKey(Integer.parseInt(key.substring(key.lastIndexOf('-') + 1))));
         Map<String, Integer> load = new HashMap<>();
         for (String w : workers) {
             resident.put(w, new LinkedHashMap<>(16, 0.75f, true) {
@@ -101,6 +116,19 @@ final class AffinitySimulation {
         return key -> {
             AffinityRouter.Lease lease = router.acquire(key, Set.of()).orElseThrow();
             return new Placement(lease.worker(), lease::close);
+        };
+    }
+
+    /** Bounded-load affinity that prefers, under the bound, a worker where the adapter is resident. */
+    static Function<BiPredicate<String, String>, Policy> boundedResidentAffinity(List<String> workers,
+            int loadFactorPercent) {
+        return residency -> {
+            AffinityRouter router = new AffinityRouter(AffinityRouter.DEFAULT_VIRTUAL_NODES, loadFactorPercent);
+            router.setWorkers(workers);
+            return key -> {
+                AffinityRouter.Lease lease = router.acquire(key, Set.of(), w -> residency.test(w, key)).orElseThrow();
+                return new Placement(lease.worker(), lease::close);
+            };
         };
     }
 

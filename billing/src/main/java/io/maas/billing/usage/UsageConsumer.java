@@ -8,8 +8,13 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
+
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -21,6 +26,14 @@ import org.jboss.logging.Logger;
 import io.maas.billing.metering.InvalidUsageEventException;
 import io.maas.billing.metering.UsageEvent;
 import io.maas.billing.metering.UsageEventCodec;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapGetter;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
@@ -42,6 +55,8 @@ public class UsageConsumer {
     /** Channel bound to topic {@value UsageEvent#DEAD_LETTER_TOPIC}. */
     public static final String DEAD_LETTER_CHANNEL = "usage-dlq";
     public static final String REASON_HEADER = "dead-letter-reason";
+    /** Name of the span that continues a usage record's trace while the consumer stores it. */
+    public static final String SPAN_NAME = "maas.billing.usage";
 
     private static final Logger LOG = Logger.getLogger(UsageConsumer.class);
     private static final long RETRY_BACKOFF_MAX_MS = 5_000;
@@ -55,6 +70,16 @@ public class UsageConsumer {
     @Inject
     @Channel(DEAD_LETTER_CHANNEL)
     Emitter<String> deadLetters;
+    @Inject
+    Instance<Tracer> tracers;
+
+    private Tracer tracer;
+
+    @PostConstruct
+    void init() {
+        // The application provides the OpenTelemetry SDK; without it (a bare library use) spans are no-ops.
+        tracer = tracers.isResolvable() ? tracers.get() : OpenTelemetry.noop().getTracer("maas-billing");
+    }
 
     private volatile boolean stopping;
 
@@ -70,11 +95,16 @@ public class UsageConsumer {
     public CompletionStage<Void> consume(KafkaRecordBatch<String, String> batch) {
         List<UsageLedgerWriter.Delivered> good = new ArrayList<>();
         List<Poison> poison = new ArrayList<>();
+        List<Span> spans = new ArrayList<>();
         for (KafkaRecord<String, String> record : batch) {
+            Span span = startSpan(record);
+            spans.add(span);
             try {
-                good.add(new UsageLedgerWriter.Delivered(UsageEventCodec.decode(record.getPayload()),
-                        record.getPartition(), offsetOf(record)));
+                UsageEvent event = UsageEventCodec.decode(record.getPayload());
+                span.setAttribute("maas.usage.event_id", event.id().toString());
+                good.add(new UsageLedgerWriter.Delivered(event, record.getPartition(), offsetOf(record)));
             } catch (InvalidUsageEventException e) {
+                span.setStatus(StatusCode.ERROR, "dead-lettered: " + e.getMessage());
                 poison.add(new Poison(record, e.getMessage()));
             }
         }
@@ -85,8 +115,13 @@ public class UsageConsumer {
             }
         } catch (StoppingException e) {
             // Neither acked nor nacked: the offsets stay uncommitted and the batch is delivered again after restart.
+            spans.forEach(s -> s.setStatus(StatusCode.ERROR, "not stored: shutting down").end());
             return new CompletableFuture<>();
+        } catch (RuntimeException e) {
+            spans.forEach(s -> s.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage())).end());
+            throw e;
         }
+        spans.forEach(Span::end);
         return batch.ack();
     }
 
@@ -128,6 +163,37 @@ public class UsageConsumer {
             }
         }
     }
+
+    /**
+     * A consumer span per record, child of the context in its {@code traceparent} header (the gateway request
+     * that produced it), so one trace runs gateway → worker → Kafka → here. Sampling is the application's.
+     */
+    private Span startSpan(KafkaRecord<String, String> record) {
+        Context parent = W3CTraceContextPropagator.getInstance().extract(Context.root(), record.getHeaders(),
+                HEADERS);
+        return tracer.spanBuilder(SPAN_NAME).setParent(parent).setSpanKind(SpanKind.CONSUMER)
+                .setAttribute("messaging.system", "kafka").setAttribute("messaging.destination.name", UsageEvent.TOPIC)
+                .setAttribute("messaging.kafka.destination.partition", record.getPartition())
+                .startSpan();
+    }
+
+    /** Reads W3C trace headers from a Kafka record (last value wins, as the producer sets each once). */
+    private static final TextMapGetter<Headers> HEADERS = new TextMapGetter<>() {
+        @Override
+        public Iterable<String> keys(Headers headers) {
+            List<String> keys = new ArrayList<>();
+            for (Header h : headers) {
+                keys.add(h.key());
+            }
+            return keys;
+        }
+
+        @Override
+        public String get(Headers headers, String key) {
+            Header h = headers == null ? null : headers.lastHeader(key);
+            return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.US_ASCII);
+        }
+    };
 
     private static long offsetOf(KafkaRecord<String, String> record) {
         return record.getMetadata(IncomingKafkaRecordMetadata.class)

@@ -21,6 +21,7 @@ import ai.djl.translate.TranslateException;
 import io.maas.inference.ContextLengthExceededException;
 import io.maas.inference.InferenceException;
 import io.maas.inference.ModelFormatException;
+import io.maas.inference.engine.LlamaEngine;
 
 /**
  * A sentence-embedding model (BERT family, e.g. all-MiniLM-L6-v2) in ONNX, run on DJL's OnnxRuntime engine:
@@ -53,6 +54,8 @@ public final class EmbeddingModel implements AutoCloseable {
     }
 
     public static EmbeddingModel load(Path dir) {
+        // DJL's OnnxRuntime engine loads PyTorch as its companion engine: PyTorch's defaults must be set first.
+        LlamaEngine.applyNativeDefaults();
         Path abs = dir.toAbsolutePath().normalize();
         if (!isModelDirectory(abs)) {
             throw new ModelFormatException(abs + ": an embedding model needs " + MODEL_FILE + " and " + TOKENIZER_FILE);

@@ -3,34 +3,28 @@ package io.maas.inference.engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 
-/** One sequence's attention keys and values for every layer, preallocated and written in place; single-threaded. */
+/**
+ * One sequence's attention keys and values for every layer: a slot of a {@link KvArena} ([kvHeads, capacity,
+ * headDim] per layer), written in place; single-threaded.
+ */
 public final class KvCache implements AutoCloseable {
 
-    // Allocated once for the sequence's whole length: appending with concat would copy the cache every step.
+    // Preallocated for the sequence's whole length: appending with concat would copy the cache every step.
 
-    private final NDManager manager;
-    private final NDArray[] keys;
-    private final NDArray[] values;
+    private final KvArena arena;
+    private int slot;
     private final int capacityTokens;
     private int lengthTokens;
+    private boolean closed;
 
-    KvCache(NDManager parent, int layers, int capacityTokens, int kvHeads, int headDim) {
+    KvCache(KvArena arena, int slot, int capacityTokens) {
         if (capacityTokens < 1) {
             throw new IllegalArgumentException("capacity must be positive");
         }
-        this.manager = parent.newSubManager();
+        this.arena = arena;
+        this.slot = slot;
         this.capacityTokens = capacityTokens;
-        this.keys = new NDArray[layers];
-        this.values = new NDArray[layers];
-        Shape shape = new Shape(capacityTokens, kvHeads, headDim);
-        for (int i = 0; i < layers; i++) {
-            // Uninitialised memory is fine: only rows below lengthTokens are ever read.
-            keys[i] = manager.create(shape, DataType.FLOAT32);
-            values[i] = manager.create(shape, DataType.FLOAT32);
-        }
     }
 
     /** Tokens already in the cache; the next token goes at this position. */
@@ -42,20 +36,36 @@ public final class KvCache implements AutoCloseable {
         return capacityTokens;
     }
 
-    /** Writes keys and values [T, kvHeads, headDim] of one layer at positions [lengthTokens, lengthTokens + T). */
-    void write(int layer, NDArray k, NDArray v) {
-        NDIndex rows = new NDIndex("{}:{}", lengthTokens, lengthTokens + k.getShape().get(0));
-        keys[layer].set(rows, k);
-        values[layer].set(rows, v);
+    KvArena arena() {
+        return arena;
     }
 
-    /** Views of one layer's keys and values [length, kvHeads, headDim], owned by {@code scope}. */
+    int slot() {
+        return slot;
+    }
+
+    /** The arena moved this cache's contents to {@code newSlot} (under its write lock). */
+    void moveTo(int newSlot) {
+        slot = newSlot;
+    }
+
+    /**
+     * Writes keys and values [T, kvHeads, headDim] of one layer at positions [lengthTokens, lengthTokens + T); the
+     * caller holds the arena's read lock.
+     */
+    void write(int layer, NDArray k, NDArray v) {
+        NDIndex rows = new NDIndex("{}, :, {}:{}", slot, lengthTokens, lengthTokens + k.getShape().get(0));
+        arena.keys(layer).set(rows, k.transpose(1, 0, 2));
+        arena.values(layer).set(rows, v.transpose(1, 0, 2));
+    }
+
+    /** Views of one layer's keys and values [kvHeads, length, headDim], owned by {@code scope}. */
     NDArray keys(int layer, NDManager scope, int length) {
-        return keys[layer].get(scope, new NDIndex("0:{}", length));
+        return arena.keys(layer).get(scope, new NDIndex("{}, :, 0:{}", slot, length));
     }
 
     NDArray values(int layer, NDManager scope, int length) {
-        return values[layer].get(scope, new NDIndex("0:{}", length));
+        return arena.values(layer).get(scope, new NDIndex("{}, :, 0:{}", slot, length));
     }
 
     /** Marks {@code tokens} more positions as filled, once every layer has written them. */
@@ -66,8 +76,12 @@ public final class KvCache implements AutoCloseable {
         lengthTokens += tokens;
     }
 
+    /** Returns the slot to the arena; idempotent. */
     @Override
     public void close() {
-        manager.close();
+        if (!closed) {
+            closed = true;
+            arena.free(this);
+        }
     }
 }

@@ -50,6 +50,22 @@ public final class LlamaEngine implements AutoCloseable {
         PyTorchSetup.apply();
     }
 
+    /**
+     * Applies the process-wide native defaults (DJL offline, PyTorch threads, passive OpenMP waiting) now. They must
+     * be in place before any DJL engine loads PyTorch's native library, which other DJL engines (OnnxRuntime) also do:
+     * call this first in a process that loads those too. Idempotent; loading a model calls it as well.
+     */
+    public static void applyNativeDefaults() {
+        PyTorchSetup.apply();
+    }
+
+    /** The native threading in force, for benchmark and start-up lines: intra-op threads and OpenMP's wait policy. */
+    public static String nativeThreading() {
+        PyTorchSetup.apply();
+        return "PyTorch intra-op threads " + System.getProperty(PyTorchSetup.THREADS_PROPERTY) + ", OMP_WAIT_POLICY "
+                + PyTorchSetup.ompWaitPolicy();
+    }
+
     private final String modelId;
     private final ModelConfig config;
     private final ModelTokenizer tokenizer;
@@ -176,8 +192,17 @@ public final class LlamaEngine implements AutoCloseable {
 
     /** Tokens of {@code text} as a prompt would encode (no special tokens added). */
     public int countTokens(String text) {
+        return encode(text).length;
+    }
+
+    /**
+     * The token ids of {@code text} as a prompt encodes them (no special tokens added): a caller that needs the
+     * count first (admission) passes them on to {@link #promptTokens(GenerationRequest, int[])} so the prompt is
+     * tokenized once per request.
+     */
+    public int[] encode(String text) {
         ensureOpen();
-        return tokenizer.encode(text).length;
+        return tokenizer.encode(text);
     }
 
     /** Whether {@link #renderChat} can work: the model directory defines a chat template. */
@@ -247,9 +272,17 @@ public final class LlamaEngine implements AutoCloseable {
      * it.
      */
     public int[] promptTokens(GenerationRequest request) {
+        return promptTokens(request, null);
+    }
+
+    /**
+     * {@link #promptTokens(GenerationRequest)} with the prompt already encoded by {@link #encode} of this engine
+     * ({@code encoded} must be {@code encode(request.prompt())}; never modified), or null to encode it here.
+     */
+    public int[] promptTokens(GenerationRequest request, int[] encoded) {
         Objects.requireNonNull(request, "request");
         ensureOpen();
-        int[] prompt = tokenizer.encode(request.prompt());
+        int[] prompt = encoded != null ? encoded : tokenizer.encode(request.prompt());
         if (prompt.length == 0) {
             if (config.bosTokenId().isEmpty()) {
                 throw new InferenceException("the prompt is empty and model " + modelId
@@ -328,32 +361,40 @@ public final class LlamaEngine implements AutoCloseable {
 
     /**
      * One decode step for every decoding sequence in {@code batch} (any mix of adapters and the bare base) as one
-     * batched forward pass in one compute slot; each then samples and streams its token. Rows are ordered by
-     * adapter internally so each adapter's delta is one product. A failed step ends every sequence in it.
+     * batched forward pass in one compute slot; each then samples and streams its token. A failed step ends every
+     * sequence in it.
      */
     public void decode(List<Sequence> batch) {
         List<Sequence> rows = new ArrayList<>(batch.size());
+        boolean anyAdapter = false;
         for (Sequence s : batch) {
             if (s.decoding()) {
                 rows.add(s);
+                anyAdapter |= s.adapter != null;
             }
         }
         if (rows.isEmpty()) {
             return;
         }
-        // Stable grouping by adapter instance: consecutive rows of one adapter share its delta matmuls.
-        Map<Object, List<Sequence>> groups = new LinkedHashMap<>();
-        for (Sequence s : rows) {
-            groups.computeIfAbsent(s.adapter == null ? NO_ADAPTER : s.adapter, k -> new ArrayList<>()).add(s);
+        // Slot order: the rows' keys and values are then one view of the shared arena, not a gather.
+        KvCache[] order = new KvCache[rows.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = rows.get(i).cache;
         }
-        rows.clear();
-        groups.values().forEach(rows::addAll);
+        List<Sequence> sorted = new ArrayList<>(rows.size());
+        for (int i : LlamaModel.slotOrder(order)) {
+            sorted.add(rows.get(i));
+        }
+        rows = sorted;
         int b = rows.size();
         float[] flat;
         try {
             acquireCompute();
             try {
                 ensureOpen();
+                if (b == 1 || !anyAdapter) {
+                    model.releaseAdapterStack(); // the stacked copies of the last mixed batch are not needed now
+                }
                 if (b == 1) {
                     Sequence s = rows.get(0);
                     try (NDManager stepScope = s.manager.newSubManager()) {
@@ -386,8 +427,6 @@ public final class LlamaEngine implements AutoCloseable {
             rows.get(i).accept(b == 1 ? flat : Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab));
         }
     }
-
-    private static final Object NO_ADAPTER = new Object();
 
     private void acquireCompute() {
         try {

@@ -34,6 +34,15 @@ public final class LlamaModel implements AutoCloseable {
     private static final int WIDEN_CHUNK_ELEMENTS = 1 << 20;
     /** Row blocks for single-token matrix-vector products (measured best on 2 cores; any count ≥ cores works). */
     static final int GEMV_BLOCKS = Integer.getInteger("inference.gemvBlocks", 8);
+    /**
+     * Sequences a model's shared KV arena holds at most (more run in caches of their own, attended row by row; 0
+     * turns the arena off), read when a model loads.
+     */
+    static final String KV_ARENA_SLOTS_PROPERTY = "inference.kvArenaSlots";
+    /** Bytes of keys and values the shared KV arena may take (a longer request gets a cache of its own). */
+    static final String KV_ARENA_BYTES_PROPERTY = "inference.kvArenaBytes";
+    /** Most rows a projection computes as W·xᵀ (default 8; 1 turns it off), read when a model loads. */
+    static final String WEIGHT_FIRST_MAX_ROWS_PROPERTY = "inference.weightFirstMaxRows";
 
     private final ModelConfig config;
     private final NDManager manager;
@@ -48,6 +57,12 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray rotateHalf;
     private final NDArray rmsEps;
     private final NDArray attentionScale;
+    private final KvArena arena;
+    /** Uncapped: W·xᵀ products land here (their first operand's manager) for the instant before they move. */
+    private final NDManager aliases;
+    private final int weightFirstMaxRows;
+    /** Adapter matrices stacked by arena slot for mixed-adapter batches; guarded by itself. */
+    private final LoraSlots[] loraSlots = new LoraSlots[1];
 
     /** One decoder layer's weights, in Hugging Face layout ([out, in] matrices). */
     private record Layer(NDArray inputNorm, Projection qProj, Projection kProj, Projection vProj, Projection oProj,
@@ -57,56 +72,74 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * A weight [out, in] and, for single-token steps, a view of it as row blocks [blocks, in, out/blocks]: one
      * batched matmul over the blocks spreads the matrix-vector product over all cores (MKL runs a plain GEMV on
-     * one core). Both are views of the same memory.
+     * one core). For a few rows, {@code left} (a view in an uncapped manager) computes W·xᵀ instead of x·Wᵀ:
+     * bundled oneMKL's x·Wᵀ kernel for small M is slow on this AMD CPU (best of 25 on a loaded host, 1536×576:
+     * 0.7 vs 4.1 GB/s at 2 rows, 0.6 vs 1.4 at 4, 1.2 vs 2.8 at 8). All are views of the same memory.
      */
-    private record Projection(NDArray weight, NDArray blocks, long outFeatures, NDArray bias) {
+    private record Projection(NDArray weight, NDArray blocks, NDArray left, int leftMaxRows, long outFeatures,
+                              NDArray bias) {
 
-        static Projection of(NDArray weight) {
-            return of(weight, null);
-        }
-
-        /** With an optional bias [out] (Qwen2's q/k/v). */
-        static Projection of(NDArray weight, NDArray bias) {
+        /** With an optional bias [out] (Qwen2's q/k/v); {@code aliases} holds the W·xᵀ view (null: none). */
+        static Projection of(NDArray weight, NDArray bias, NDManager aliases, int leftMaxRows) {
             long out = weight.getShape().get(0);
             long in = weight.getShape().get(1);
             NDArray blocks = GEMV_BLOCKS > 1 && out % GEMV_BLOCKS == 0
                     ? weight.reshape(GEMV_BLOCKS, out / GEMV_BLOCKS, in).transpose(0, 2, 1) : null;
-            return new Projection(weight, blocks, out, bias);
+            NDArray left = leftMaxRows > 1 ? weight.get(aliases, new NDIndex("0:{}", out)) : null;
+            return new Projection(weight, blocks, left, leftMaxRows, out, bias);
         }
 
         /** x [T, in] times weightᵀ plus the bias: [T, out], in x's manager. */
         NDArray apply(NDArray x) {
-            if (blocks != null && x.getShape().get(0) == 1) {
+            long rows = x.getShape().get(0);
+            if (blocks != null && rows == 1) {
                 NDArray y = x.matMul(blocks).reshape(1, outFeatures);
+                return bias == null ? y : y.add(bias);
+            }
+            if (left != null && rows <= leftMaxRows) {
+                // The product lands in the aliases' manager (its first operand's): move it to x's at once.
+                NDArray yT = left.matMul(x.transpose());
+                yT.attach(x.getManager());
+                NDArray y = yT.transpose();
                 return bias == null ? y : y.add(bias);
             }
             return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
         }
     }
 
+    private Projection projection(NDArray weight) {
+        return projection(weight, null);
+    }
+
+    private Projection projection(NDArray weight, NDArray bias) {
+        return Projection.of(weight, bias, aliases, weightFirstMaxRows);
+    }
+
     private LlamaModel(ModelConfig config, NDManager manager, Checkpoint checkpoint) {
         this.config = config;
         this.manager = manager;
+        this.aliases = manager.newSubManager();
+        this.weightFirstMaxRows = Integer.getInteger(WEIGHT_FIRST_MAX_ROWS_PROPERTY, 8);
         this.mappedBuffers = new ArrayList<>();
         this.embedTokens = weight(checkpoint, "model.embed_tokens.weight");
-        this.lmHead = Projection.of(config.tiedEmbeddings() ? embedTokens : weight(checkpoint, "lm_head.weight"));
+        this.lmHead = projection(config.tiedEmbeddings() ? embedTokens : weight(checkpoint, "lm_head.weight"));
         this.finalNorm = weight(checkpoint, "model.norm.weight");
         this.layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
             layers[i] = new Layer(weight(checkpoint, p + "input_layernorm.weight"),
-                    Projection.of(weight(checkpoint, p + "self_attn.q_proj.weight"),
+                    projection(weight(checkpoint, p + "self_attn.q_proj.weight"),
                             config.qkvBias() ? weight(checkpoint, p + "self_attn.q_proj.bias") : null),
-                    Projection.of(weight(checkpoint, p + "self_attn.k_proj.weight"),
+                    projection(weight(checkpoint, p + "self_attn.k_proj.weight"),
                             config.qkvBias() ? weight(checkpoint, p + "self_attn.k_proj.bias") : null),
-                    Projection.of(weight(checkpoint, p + "self_attn.v_proj.weight"),
+                    projection(weight(checkpoint, p + "self_attn.v_proj.weight"),
                             config.qkvBias() ? weight(checkpoint, p + "self_attn.v_proj.bias") : null),
-                    Projection.of(weight(checkpoint, p + "self_attn.o_proj.weight"),
+                    projection(weight(checkpoint, p + "self_attn.o_proj.weight"),
                             config.oBias() ? weight(checkpoint, p + "self_attn.o_proj.bias") : null),
                     weight(checkpoint, p + "post_attention_layernorm.weight"),
-                    Projection.of(weight(checkpoint, p + "mlp.gate_proj.weight")),
-                    Projection.of(weight(checkpoint, p + "mlp.up_proj.weight")),
-                    Projection.of(weight(checkpoint, p + "mlp.down_proj.weight")));
+                    projection(weight(checkpoint, p + "mlp.gate_proj.weight")),
+                    projection(weight(checkpoint, p + "mlp.up_proj.weight")),
+                    projection(weight(checkpoint, p + "mlp.down_proj.weight")));
         }
         int headDim = config.headDim();
         NDArray[] rope = ropeTables(manager, config.maxPositionEmbeddings(), headDim,
@@ -116,6 +149,8 @@ public final class LlamaModel implements AutoCloseable {
         this.rotateHalf = rotateHalfMatrix(manager, headDim);
         this.rmsEps = manager.create((float) config.rmsNormEps());
         this.attentionScale = manager.create((float) (1.0 / Math.sqrt(headDim)));
+        this.arena = KvArena.shared(manager, config.numLayers(), config.numKvHeads(), headDim,
+                Integer.getInteger(KV_ARENA_SLOTS_PROPERTY, 32), Long.getLong(KV_ARENA_BYTES_PROPERTY, 512L << 20));
     }
 
     /** Maps every weight of {@code checkpoint} into a new model-level manager; the checkpoint may be closed after. */
@@ -142,14 +177,19 @@ public final class LlamaModel implements AutoCloseable {
         return manager.newSubManager();
     }
 
-    /** A KV cache for a sequence of at most {@code capacityTokens}, owned by {@code requestManager}. */
+    /**
+     * A KV cache for a sequence of at most {@code capacityTokens}: a slot of the model's shared arena when it has
+     * room (batched decode steps attend over it with a few ops for all rows), else a cache of its own owned by
+     * {@code requestManager}. Close it when the sequence ends.
+     */
     public KvCache newCache(NDManager requestManager, int capacityTokens) {
         if (capacityTokens > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("capacity " + capacityTokens + " exceeds max_position_embeddings "
                     + config.maxPositionEmbeddings());
         }
-        return new KvCache(requestManager, config.numLayers(), capacityTokens, config.numKvHeads(),
-                config.headDim());
+        KvCache cache = arena.allocate(capacityTokens);
+        return cache != null ? cache : KvArena.standalone(requestManager, config.numLayers(), config.numKvHeads(),
+                config.headDim(), capacityTokens);
     }
 
     /**
@@ -186,6 +226,17 @@ public final class LlamaModel implements AutoCloseable {
                 throw new InferenceException("token id " + tokenIds[i] + " outside the vocabulary");
             }
         }
+        cache.arena().readLock().lock();
+        try {
+            return forwardLocked(scope, cache, ids, positions, start, allPositions, adapter);
+        } finally {
+            cache.arena().readLock().unlock();
+        }
+    }
+
+    private NDArray forwardLocked(NDManager scope, KvCache cache, long[] ids, long[] positions, int start,
+                                  boolean allPositions, LoraAdapter adapter) {
+        int t = ids.length;
         NDArray x = embedding(scope.create(ids), embedTokens);
         NDArray positionsArray = scope.create(positions);
         NDArray cos = embedding(positionsArray, cosTable).expandDims(1);
@@ -210,9 +261,11 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * One decode step for several sequences at once: row i runs {@code tokenIds[i]} at the next position of
      * {@code caches[i]} with {@code adapters[i]} (null: the bare base) and the result is the logits [B, vocab] in
-     * {@code scope}. The projections run as one matrix product over all rows; each row's attention reads only its
-     * own cache, and each adapter's delta is computed from, and added to, only its own rows (consecutive rows with
-     * the same adapter share one delta product, so callers should order rows by adapter).
+     * {@code scope}. The projections run as one matrix product over all rows. When every cache is a slot of the
+     * shared arena, attention for all rows is a few batched ops over the arena with a length mask (fastest when
+     * the rows come in slot order over consecutive slots, as {@link #slotOrder} sorts them); otherwise each row
+     * attends over its own cache. Adapter deltas come from matrices stacked per row: row i only ever meets its
+     * own adapter's matrices.
      */
     public NDArray forwardBatch(NDManager scope, KvCache[] caches, int[] tokenIds, LoraAdapter[] adapters) {
         int b = tokenIds.length;
@@ -221,7 +274,8 @@ public final class LlamaModel implements AutoCloseable {
         }
         long[] ids = new long[b];
         long[] positions = new long[b];
-        List<Integer> runStarts = new ArrayList<>();
+        boolean anyAdapter = false;
+        boolean oneArena = true;
         for (int i = 0; i < b; i++) {
             if (adapters[i] != null && !adapters[i].baseConfig().equals(config)) {
                 throw new InferenceException("adapter " + adapters[i].directory()
@@ -240,24 +294,67 @@ public final class LlamaModel implements AutoCloseable {
             }
             ids[i] = tokenIds[i];
             positions[i] = caches[i].lengthTokens();
-            if (i == 0 || adapters[i] != adapters[i - 1]) {
-                runStarts.add(i);
+            anyAdapter |= adapters[i] != null;
+            oneArena &= caches[i].arena() == arena;
+        }
+        List<KvArena> locked = new ArrayList<>();
+        try {
+            for (KvCache c : caches) {
+                if (!locked.contains(c.arena())) {
+                    c.arena().readLock().lock();
+                    locked.add(c.arena());
+                }
+            }
+            if (!anyAdapter || !oneArena) {
+                return forwardBatchLocked(scope, caches, ids, positions, oneArena, null, adapters);
+            }
+            // Steps with adapters take turns on the slot stacks (one scheduler thread drives them anyway).
+            synchronized (loraSlots) {
+                int rank = 0;
+                for (LoraAdapter a : adapters) {
+                    rank = Math.max(rank, a == null ? 0 : a.rank());
+                }
+                if (loraSlots[0] == null || !loraSlots[0].fits(arena.slots(), rank)) {
+                    releaseAdapterStack();
+                    loraSlots[0] = new LoraSlots(manager, config.numLayers(), arena.slots(), rank);
+                }
+                for (int i = 0; i < b; i++) {
+                    loraSlots[0].assign(caches[i].slot(), adapters[i]);
+                }
+                return forwardBatchLocked(scope, caches, ids, positions, true, loraSlots[0], adapters);
+            }
+        } finally {
+            for (KvArena a : locked) {
+                a.readLock().unlock();
             }
         }
-        int[] runs = new int[runStarts.size() + 1];
-        for (int r = 0; r < runStarts.size(); r++) {
-            runs[r] = runStarts.get(r);
+    }
+
+    /** Frees the slot-stacked copies of adapter matrices (when no running row uses an adapter). */
+    public void releaseAdapterStack() {
+        synchronized (loraSlots) {
+            if (loraSlots[0] != null) {
+                loraSlots[0].close();
+                loraSlots[0] = null;
+            }
         }
-        runs[runs.length - 1] = b;
+    }
+
+    private NDArray forwardBatchLocked(NDManager scope, KvCache[] caches, long[] ids, long[] positions,
+                                      boolean oneArena, LoraSlots lora, LoraAdapter[] adapters) {
+        int[] runs = lora == null ? adapterRuns(adapters) : null;
+        int b = ids.length;
         NDArray x = embedding(scope.create(ids), embedTokens);
         NDArray positionsArray = scope.create(positions);
         NDArray cos = embedding(positionsArray, cosTable).expandDims(1);
         NDArray sin = embedding(positionsArray, sinTable).expandDims(1);
+        BatchAttention batch = oneArena ? BatchAttention.of(scope, arena, caches) : null;
         for (int i = 0; i < layers.length; i++) {
             NDArray next;
             try (NDManager layerScope = scope.newSubManager()) {
                 x.tempAttach(layerScope);
-                next = batchLayer(layers[i], i, x, cos, sin, caches, layerScope, adapters, runs);
+                next = batchLayer(layers[i], i, x, cos, sin, caches, batch, layerScope,
+                        new Deltas(lora, batch, adapters, runs, i));
                 next.attach(scope);
             }
             x.close();
@@ -269,69 +366,169 @@ public final class LlamaModel implements AutoCloseable {
         return lmHead.apply(rmsNorm(x, finalNorm));
     }
 
+    /**
+     * Where a batch's rows sit in the shared arena, computed once per step: the flat row index of each (row, KV
+     * head) at the row's next position (one write per layer for all rows), the slot range or slot list to read,
+     * and the additive length mask [B, 1, 1, L].
+     */
+    private record BatchAttention(NDArray writeRows, int firstSlot, NDArray slotList, int length, NDArray mask) {
+
+        static BatchAttention of(NDManager scope, KvArena arena, KvCache[] caches) {
+            int b = caches.length;
+            int kvHeads = arena.kvHeads();
+            int capacity = arena.capacity();
+            long[] rows = new long[b * kvHeads];
+            int length = 0;
+            boolean consecutive = true;
+            for (int i = 0; i < b; i++) {
+                KvCache c = caches[i];
+                for (int h = 0; h < kvHeads; h++) {
+                    rows[i * kvHeads + h] = ((long) c.slot() * kvHeads + h) * capacity + c.lengthTokens();
+                }
+                length = Math.max(length, c.lengthTokens() + 1);
+                consecutive &= c.slot() == caches[0].slot() + i;
+            }
+            float[] mask = new float[b * length];
+            long[] slots = new long[b];
+            for (int i = 0; i < b; i++) {
+                slots[i] = caches[i].slot();
+                for (int j = caches[i].lengthTokens() + 1; j < length; j++) {
+                    mask[i * length + j] = Float.NEGATIVE_INFINITY;
+                }
+            }
+            return new BatchAttention(scope.create(rows), consecutive ? caches[0].slot() : -1,
+                    consecutive ? null : scope.create(slots), length,
+                    scope.create(mask, new Shape(b, 1, 1, length)));
+        }
+
+        /** Keys or values of the batch's rows [B, kvHeads, L, headDim]: a view, or a gather for scattered slots. */
+        NDArray read(NDArray cache, NDManager scope, int b) {
+            return slotList == null
+                    ? cache.get(scope, new NDIndex("{}:{}, :, 0:{}", firstSlot, firstSlot + b, length))
+                    : cache.get(scope, new NDIndex("{}, :, 0:{}", slotList, length));
+        }
+    }
+
     private NDArray batchLayer(Layer w, int index, NDArray x, NDArray cos, NDArray sin, KvCache[] caches,
-                               NDManager scope, LoraAdapter[] adapters, int[] runs) {
+                               BatchAttention batch, NDManager scope, Deltas lora) {
         int b = (int) x.getShape().get(0);
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int headDim = config.headDim();
+        int group = heads / kvHeads;
         NDArray h = rmsNorm(x, w.inputNorm());
-        NDArray q = rope(projectRows(w.qProj(), h, adapters, runs, index, LoraTarget.Q_PROJ)
+        NDArray h3 = lora.rows3(h);
+        NDArray q = rope(lora.project(w.qProj(), h, h3, LoraTarget.Q_PROJ)
                 .reshape(b, heads, headDim), cos, sin);
-        NDArray k = rope(projectRows(w.kProj(), h, adapters, runs, index, LoraTarget.K_PROJ)
+        NDArray k = rope(lora.project(w.kProj(), h, h3, LoraTarget.K_PROJ)
                 .reshape(b, kvHeads, headDim), cos, sin);
-        NDArray v = projectRows(w.vProj(), h, adapters, runs, index, LoraTarget.V_PROJ).reshape(b, kvHeads, headDim);
+        NDArray v = lora.project(w.vProj(), h, h3, LoraTarget.V_PROJ).reshape(b, kvHeads, headDim);
         // One query row per sequence: no transposes needed, and the score scale applied once for all rows.
         NDArray scaledQ = q.mul(attentionScale);
-        int group = heads / kvHeads;
-        NDList rows = new NDList(b);
-        for (int i = 0; i < b; i++) {
-            NDIndex row = new NDIndex("{}:{}", i, i + 1);
-            KvCache cache = caches[i];
-            cache.write(index, k.get(row), v.get(row));
-            int length = cache.lengthTokens() + 1;
-            NDArray scores = scaledQ.get(row).reshape(kvHeads, group, headDim)
-                    .matMul(cache.keys(index, scope, length).transpose(1, 2, 0));
-            rows.add(scores.softmax(2).matMul(cache.values(index, scope, length).transpose(1, 0, 2))
-                    .reshape(1, (long) heads * headDim));
+        NDArray attended;
+        if (batch != null) {
+            NDIndex rows = new NDIndex("{}", batch.writeRows());
+            arena.keyRows(index).set(rows, k.reshape((long) b * kvHeads, headDim));
+            arena.valueRows(index).set(rows, v.reshape((long) b * kvHeads, headDim));
+            NDArray keys = batch.read(arena.keys(index), scope, b);
+            NDArray values = batch.read(arena.values(index), scope, b);
+            NDArray scores = scaledQ.reshape(b, kvHeads, group, headDim).matMul(keys.transpose(0, 1, 3, 2))
+                    .add(batch.mask());
+            attended = scores.softmax(3).matMul(values).reshape(b, (long) heads * headDim);
+        } else {
+            NDList out = new NDList(b);
+            for (int i = 0; i < b; i++) {
+                NDIndex row = new NDIndex("{}:{}", i, i + 1);
+                KvCache cache = caches[i];
+                cache.write(index, k.get(row), v.get(row));
+                int length = cache.lengthTokens() + 1;
+                NDArray scores = scaledQ.get(row).reshape(kvHeads, group, headDim)
+                        .matMul(cache.keys(index, scope, length).transpose(0, 2, 1));
+                out.add(scores.softmax(2).matMul(cache.values(index, scope, length))
+                        .reshape(1, (long) heads * headDim));
+            }
+            attended = b == 1 ? out.get(0) : NDArrays.concat(out, 0);
         }
-        NDArray attended = b == 1 ? rows.get(0) : NDArrays.concat(rows, 0);
-        NDArray x2 = x.add(projectRows(w.oProj(), attended, adapters, runs, index, LoraTarget.O_PROJ));
+        NDArray x2 = x.add(lora.project(w.oProj(), attended, lora.rows3(attended), LoraTarget.O_PROJ));
         NDArray h2 = rmsNorm(x2, w.postNorm());
-        NDArray gate = projectRows(w.gateProj(), h2, adapters, runs, index, LoraTarget.GATE_PROJ);
+        NDArray h23 = lora.rows3(h2);
+        NDArray gate = lora.project(w.gateProj(), h2, h23, LoraTarget.GATE_PROJ);
         NDArray swiglu = gate.mul(gate.getNDArrayInternal().sigmoid())
-                .mul(projectRows(w.upProj(), h2, adapters, runs, index, LoraTarget.UP_PROJ));
-        return x2.add(projectRows(w.downProj(), swiglu, adapters, runs, index, LoraTarget.DOWN_PROJ));
+                .mul(lora.project(w.upProj(), h2, h23, LoraTarget.UP_PROJ));
+        return x2.add(lora.project(w.downProj(), swiglu, lora.rows3(swiglu), LoraTarget.DOWN_PROJ));
     }
 
     /**
-     * The base projection of every row, plus per run of rows sharing an adapter that adapter's delta from those
-     * rows only: rows of adapter X never meet adapter Y's matrices.
+     * How one layer of a batch adds adapter deltas: from the slot stacks (rows in arena slots), or, for batches
+     * outside the arena, per run of consecutive rows sharing an adapter. Either way rows of adapter X never meet
+     * adapter Y's matrices.
      */
-    private static NDArray projectRows(Projection p, NDArray x, LoraAdapter[] adapters, int[] runs, int layer,
-                                       LoraTarget target) {
-        NDArray y = p.apply(x);
-        int runCount = runs.length - 1;
-        if (runCount == 1) {
-            LoraAdapter adapter = adapters[0];
-            return adapter == null ? y : adapter.apply(layer, target, x, y);
+    private record Deltas(LoraSlots slots, BatchAttention batch, LoraAdapter[] adapters, int[] runs, int layer) {
+
+        /** x as [B, 1, in] for the stacked product, or null when no stacks are used. */
+        NDArray rows3(NDArray x) {
+            return slots == null ? null : x.reshape(x.getShape().get(0), 1, x.getShape().get(1));
         }
-        boolean any = false;
-        for (int r = 0; r < runCount && !any; r++) {
-            LoraAdapter a = adapters[runs[r]];
-            any = a != null && a.targets().contains(target);
+
+        /** The base projection of every row plus each row's own adapter delta. */
+        NDArray project(Projection p, NDArray x, NDArray x3, LoraTarget target) {
+            NDArray y = p.apply(x);
+            if (slots != null) {
+                return batch.slotList() == null ? slots.apply(layer, target, batch.firstSlot(), x3, y)
+                        : slots.apply(layer, target, batch.slotList(), x3, y);
+            }
+            int runCount = runs.length - 1;
+            if (runCount == 1) {
+                LoraAdapter adapter = adapters[0];
+                return adapter == null ? y : adapter.apply(layer, target, x, y);
+            }
+            boolean any = false;
+            for (int r = 0; r < runCount && !any; r++) {
+                LoraAdapter a = adapters[runs[r]];
+                any = a != null && a.targets().contains(target);
+            }
+            if (!any) {
+                return y;
+            }
+            NDList parts = new NDList(runCount);
+            for (int r = 0; r < runCount; r++) {
+                NDIndex rows = new NDIndex("{}:{}", runs[r], runs[r + 1]);
+                LoraAdapter adapter = adapters[runs[r]];
+                NDArray part = y.get(rows);
+                parts.add(adapter == null ? part : adapter.apply(layer, target, x.get(rows), part));
+            }
+            return NDArrays.concat(parts, 0);
         }
-        if (!any) {
-            return y;
+    }
+
+    /** Start indices of runs of consecutive rows with the same adapter, then the row count. */
+    private static int[] adapterRuns(LoraAdapter[] adapters) {
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0; i < adapters.length; i++) {
+            if (i == 0 || adapters[i] != adapters[i - 1]) {
+                starts.add(i);
+            }
         }
-        NDList parts = new NDList(runCount);
-        for (int r = 0; r < runCount; r++) {
-            NDIndex rows = new NDIndex("{}:{}", runs[r], runs[r + 1]);
-            LoraAdapter adapter = adapters[runs[r]];
-            NDArray part = y.get(rows);
-            parts.add(adapter == null ? part : adapter.apply(layer, target, x.get(rows), part));
+        int[] runs = new int[starts.size() + 1];
+        for (int r = 0; r < starts.size(); r++) {
+            runs[r] = starts.get(r);
         }
-        return NDArrays.concat(parts, 0);
+        runs[runs.length - 1] = adapters.length;
+        return runs;
+    }
+
+    /** {@code caches} sorted by arena slot: the order in which {@link #forwardBatch} reads the arena as one view. */
+    static int[] slotOrder(KvCache[] caches) {
+        Integer[] order = new Integer[caches.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, java.util.Comparator.comparingInt(i -> caches[i].slot()));
+        int[] result = new int[order.length];
+        for (int i = 0; i < order.length; i++) {
+            result[i] = order[i];
+        }
+        return result;
     }
 
     /** A child manager of the model's for an adapter's arrays (the adapter owns and closes it). */
@@ -346,6 +543,8 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
+        releaseAdapterStack();
+        arena.close();
         manager.close();
         mappedBuffers.clear();
     }
@@ -379,23 +578,23 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * Grouped-query attention. q [T, heads, d]; keys and values [L, kvHeads, d]. Query heads are grouped by the
+     * Grouped-query attention. q [T, heads, d]; keys and values [kvHeads, L, d]. Query heads are grouped by the
      * KV head they share (head h uses KV head h / group, as HF's repeat_kv), so one batched matmul per KV head
      * covers its whole group without copying keys.
      */
     private NDArray attention(NDArray q, NDArray keys, NDArray values, NDArray mask) {
         int t = (int) q.getShape().get(0);
-        int length = (int) keys.getShape().get(0);
+        int length = (int) keys.getShape().get(1);
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int group = heads / kvHeads;
         int headDim = config.headDim();
         NDArray grouped = q.transpose(1, 0, 2).reshape(kvHeads, (long) group * t, headDim);
-        NDArray scores = grouped.matMul(keys.transpose(1, 2, 0)).mul(attentionScale);
+        NDArray scores = grouped.matMul(keys.transpose(0, 2, 1)).mul(attentionScale);
         if (mask != null) {
             scores = scores.reshape(kvHeads, group, t, length).add(mask).reshape(kvHeads, (long) group * t, length);
         }
-        NDArray context = scores.softmax(2).matMul(values.transpose(1, 0, 2));
+        NDArray context = scores.softmax(2).matMul(values);
         return context.reshape(heads, t, headDim).transpose(1, 0, 2).reshape(t, (long) heads * headDim);
     }
 

@@ -258,6 +258,16 @@ public final class LoraAdapter implements AutoCloseable {
         return y.add(linear(down, b[layer][target.ordinal()]));
     }
 
+    /** A [r, in] of {@code target} in {@code layer}, or null where not targeted; valid while the adapter is open. */
+    public NDArray matrixA(int layer, LoraTarget target) {
+        return a[layer][target.ordinal()];
+    }
+
+    /** B [out, r] of {@code target} in {@code layer}, or null where not targeted; valid while the adapter is open. */
+    public NDArray matrixB(int layer, LoraTarget target) {
+        return b[layer][target.ordinal()];
+    }
+
     /** x · Wᵀ, result in x's manager (the activation is the first operand). */
     private static NDArray linear(NDArray x, NDArray weight) {
         return x.getNDArrayInternal().linear(x, weight, null).singletonOrThrow();

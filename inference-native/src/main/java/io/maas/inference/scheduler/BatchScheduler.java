@@ -71,9 +71,18 @@ public final class BatchScheduler implements AutoCloseable {
      * {@link EngineOverloadedException} and nothing runs.
      */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, GenerationListener listener) {
+        return submit(request, null, listener);
+    }
+
+    /**
+     * {@link #submit(GenerationRequest, GenerationListener)} with the prompt already encoded by the engine's
+     * {@link LlamaEngine#encode} (null: encode it here), so a caller that counted tokens does not tokenize twice.
+     */
+    public CompletableFuture<GenerationResult> submit(GenerationRequest request, int[] encodedPrompt,
+            GenerationListener listener) {
         Objects.requireNonNull(listener, "listener");
         long submitNanos = System.nanoTime();
-        int[] prompt = engine.promptTokens(request);
+        int[] prompt = engine.promptTokens(request, encodedPrompt);
         CompletableFuture<GenerationResult> future = new CompletableFuture<>();
         synchronized (lock) {
             if (closed) {

@@ -1,5 +1,6 @@
 package io.maas.inference.scheduler;
 
+import io.maas.inference.ContextLengthExceededException;
 import io.maas.inference.EngineOverloadedException;
 import io.maas.inference.engine.FinishReason;
 import io.maas.inference.engine.GenerationListener;
@@ -20,6 +21,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,6 +29,8 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,20 +104,58 @@ class BatchSchedulerTest {
     }
 
     @Test
+    void aPromptEncodedAtAdmissionRunsAsTheSameTokensWithoutASecondEncoding() throws Exception {
+        GenerationRequest request = greedy(PROMPTS.get(3), null, 8);
+        GenerationResult solo = engine.generate(request);
+        int[] encoded = engine.encode(request.prompt());
+        assertEquals(engine.countTokens(request.prompt()), encoded.length);
+        assertArrayEquals(encoded, engine.promptTokens(request, encoded));
+        assertSame(encoded, engine.promptTokens(request, encoded));
+        try (BatchScheduler scheduler = new BatchScheduler(engine, new SchedulerConfig(4, 100_000, 4))) {
+            GenerationResult viaIds = scheduler.submit(request, encoded, GenerationListener.NONE).get(60, TimeUnit.SECONDS);
+            assertEquals(solo.text(), viaIds.text());
+            assertEquals(solo.promptTokens(), viaIds.promptTokens());
+            // The scheduler runs exactly the ids it was handed (here another prompt's): it does not encode again.
+            int[] other = engine.encode(PROMPTS.get(4));
+            GenerationResult otherIds = scheduler.submit(request, other, GenerationListener.NONE).get(60, TimeUnit.SECONDS);
+            assertEquals(other.length, otherIds.promptTokens(), "the ids handed over are what runs");
+            assertEquals(engine.generate(greedy(PROMPTS.get(4), null, 8)).text(), otherIds.text());
+            // The context check still applies to ids handed over.
+            int[] tooLong = new int[engine.maxContextTokens()];
+            assertThrows(ContextLengthExceededException.class,
+                    () -> scheduler.submit(request, tooLong, GenerationListener.NONE));
+        }
+    }
+
+    @Test
     void requestJoinsARunningBatchAtTheNextStep() throws Exception {
         GenerationRequest longOne = greedy(PROMPTS.get(1), "a1", 120);
         GenerationRequest late = greedy(PROMPTS.get(2), "a2", 16);
         GenerationResult lateSolo = engine.generate(late);
         try (BatchScheduler scheduler = new BatchScheduler(engine, new SchedulerConfig(8, 100_000, 8))) {
-            CompletableFuture<GenerationResult> first = scheduler.submit(longOne, GenerationListener.NONE);
-            awaitTrue(() -> scheduler.steps() >= 5, "the first request should be decoding");
+            // The first request's stream holds the scheduler at its 5th delta until the late one is queued: a fast
+            // step (or a slow test thread) cannot let the first finish before the other is submitted.
+            AtomicInteger deltas = new AtomicInteger();
+            CountDownLatch submitted = new CountDownLatch(1);
+            CompletableFuture<GenerationResult> first = scheduler.submit(longOne, (text, logprobs) -> {
+                if (deltas.incrementAndGet() == 5) {
+                    try {
+                        submitted.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            awaitTrue(() -> deltas.get() >= 5, "the first request should be decoding");
             assertFalse(first.isDone());
             AtomicBoolean firstRunningMeanwhile = new AtomicBoolean();
-            GenerationResult joined = scheduler.submit(late, (text, logprobs) -> {
+            CompletableFuture<GenerationResult> lateFuture = scheduler.submit(late, (text, logprobs) -> {
                 if (!first.isDone() && scheduler.runningCount() == 2) {
                     firstRunningMeanwhile.set(true);
                 }
-            }).get(60, TimeUnit.SECONDS);
+            });
+            submitted.countDown();
+            GenerationResult joined = lateFuture.get(60, TimeUnit.SECONDS);
             assertEquals(lateSolo.text(), joined.text());
             assertTrue(firstRunningMeanwhile.get(), "the late request should have shared steps with the first");
             assertTrue(first.get(60, TimeUnit.SECONDS).completionTokens() > 5);

@@ -62,12 +62,14 @@ class SchedulerBenchmark {
         }
         System.out.printf("model load (files in page cache): median %.0f ms%n", median(loads));
 
+        double bound;
         try (LlamaEngine engine = LlamaEngine.load(dir, 17)) {
             System.out.printf("threads %s, cores %d%n", System.getProperty("ai.djl.pytorch.num_threads"),
                     Runtime.getRuntime().availableProcessors());
             double bandwidth = bandwidthBytesPerSecond();
-            double bound = bandwidth / weightBytes;
-            System.out.printf("memory read bandwidth (PyTorch row sums over 1 GiB, median of 7): %.1f GB/s; weights %d MB"
+            bound = bandwidth / weightBytes;
+            System.out.printf("load average %.2f%n", load());
+            System.out.printf("memory read bandwidth (PyTorch row sums over 1 GiB written first, median of 7): %.1f GB/s; weights %d MB"
                     + " read per decode step -> bound %.1f tok/s at batch 1%n", bandwidth / 1e9, weightBytes >> 20,
                     bound);
 
@@ -86,27 +88,20 @@ class SchedulerBenchmark {
             }
 
             try (BatchScheduler scheduler = new BatchScheduler(engine, new SchedulerConfig(16, 1 << 20, 1024))) {
-                run(scheduler, 2, false); // warm-up
-                double base1 = 0;
-                double base16 = 0;
-                for (int batch : new int[] {1, 4, 8, 16}) {
-                    double tps = run(scheduler, batch, false);
-                    if (batch == 1) {
-                        base1 = tps;
-                    }
-                    if (batch == 16) {
-                        base16 = tps;
-                    }
-                    System.out.printf("decode batch %2d: %6.1f tok/s aggregate (%.2f of the batch-1 bound, %.2fx batch 1)%n",
-                            batch, tps, tps / bound, base1 == 0 ? 0 : tps / base1);
+                decodeFigures(scheduler, bound, "");
+                // The direct single-sequence path, same request shape, same run: is the scheduler costing batch 1?
+                double[] direct = new double[3];
+                for (int i = 0; i < direct.length; i++) {
+                    long t0 = System.nanoTime();
+                    GenerationResult r = engine.generate(GenerationRequest.builder().setPrompt(PROMPT)
+                            .setMaxTokens(DECODE_TOKENS).optTemperature(1.0).optSeed(i).build());
+                    double seconds = (System.nanoTime() - t0) / 1e9 - r.timeToFirstTokenMs() / 1000.0;
+                    direct[i] = (r.completionTokens() - 1) / seconds;
                 }
-                double mixed = run(scheduler, 16, true);
-                System.out.printf("16 requests on 16 different adapters: %.1f tok/s = %.2f of 16 on the bare base%n",
-                        mixed, mixed / base16);
-                double base16again = run(scheduler, 16, false);
-                System.out.printf("16 on the bare base again: %.1f tok/s (mixed/base with this run: %.2f)%n",
-                        base16again, mixed / base16again);
-
+                System.out.printf("direct LlamaEngine.generate batch 1 (no scheduler): median of 3 %.1f tok/s, load %.2f%n",
+                        median(direct), load());
+                double viaScheduler = run(scheduler, 1, false);
+                System.out.printf("scheduler batch 1 right after: %.1f tok/s, load %.2f%n", viaScheduler, load());
                 StringBuilder text = new StringBuilder();
                 while (engine.countTokens(text.toString()) < 512) {
                     text.append(ModelGenerator.corpus(), 0, Math.min(2000, ModelGenerator.corpus().length()));
@@ -126,6 +121,50 @@ class SchedulerBenchmark {
                 }
             }
         }
+        // The same figures in the same run on the engine as it was before the KV arena (ADR 0015): every sequence
+        // in a cache of its own, attention row by row, adapter deltas per run of rows, projections as x·Wᵀ.
+        System.setProperty("inference.kvArenaSlots", "0");
+        System.setProperty("inference.weightFirstMaxRows", "1");
+        try (LlamaEngine engine = LlamaEngine.load(dir, 17)) {
+            for (int i = 0; i < 16; i++) {
+                engine.loadAdapter("a" + i, adapters.get(i));
+            }
+            try (BatchScheduler scheduler = new BatchScheduler(engine, new SchedulerConfig(16, 1 << 20, 1024))) {
+                decodeFigures(scheduler, bound, "[before: no KV arena, x·Wᵀ] ");
+            }
+        } finally {
+            System.clearProperty("inference.kvArenaSlots");
+            System.clearProperty("inference.weightFirstMaxRows");
+        }
+    }
+
+    /** Decode at batch 1/4/8/16 and 16 adapters vs the bare base, each line with the load average. */
+    private static void decodeFigures(BatchScheduler scheduler, double bound, String label) throws Exception {
+        run(scheduler, 2, false); // warm-up
+        run(scheduler, 16, true);
+        double base1 = 0;
+        double base16 = 0;
+        for (int batch : new int[] {1, 4, 8, 16}) {
+            double tps = run(scheduler, batch, false);
+            if (batch == 1) {
+                base1 = tps;
+            }
+            if (batch == 16) {
+                base16 = tps;
+            }
+            System.out.printf("%sdecode batch %2d: %6.1f tok/s aggregate (%.2f of the batch-1 bound, %.2fx batch 1)"
+                    + " load %.2f%n", label, batch, tps, tps / bound, base1 == 0 ? 0 : tps / base1, load());
+        }
+        double mixed = run(scheduler, 16, true);
+        System.out.printf("%s16 requests on 16 different adapters: %.1f tok/s = %.2f of 16 on the bare base, load %.2f%n",
+                label, mixed, mixed / base16, load());
+        double base16again = run(scheduler, 16, false);
+        System.out.printf("%s16 on the bare base again: %.1f tok/s (mixed/base with this run: %.2f), load %.2f%n",
+                label, base16again, mixed / base16again, load());
+    }
+
+    private static double load() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     /** Aggregate decode tokens/s of {@code batch} requests submitted together (after every first token). */
@@ -149,22 +188,41 @@ class SchedulerBenchmark {
         return tokens / decodeSeconds;
     }
 
-    /** Sustained read bandwidth as PyTorch's own kernels see it: a sum over 1 GiB of floats, 2 threads. */
+    /**
+     * Sustained read bandwidth as PyTorch's own kernels see it: row sums over 1 GiB of floats, 2 threads. The buffer
+     * is written with distinct non-zero values first: a freshly allocated, never-written buffer maps every page to
+     * the kernel's shared zero page and "reads" from cache, and a constant fill invites any shortcut. The never-written
+     * buffer is read too and printed, to show the difference.
+     */
     private static double bandwidthBytesPerSecond() {
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
             long n = 1L << 28;
-            NDArray big = m.ones(new Shape(n), DataType.FLOAT32);
-            double[] seconds = new double[7];
-            for (int i = 0; i < seconds.length; i++) {
-                long t0 = System.nanoTime();
-                // Row sums over a [64, n/64] view: PyTorch splits the rows over its threads.
-                try (NDArray s = big.reshape(64, n / 64).sum(new int[] {1})) {
-                    s.toFloatArray();
-                }
-                seconds[i] = (System.nanoTime() - t0) / 1e9;
-            }
-            return n * 4 / median(seconds);
+            NDArray big = m.arange(0f, (float) n, 1f, DataType.FLOAT32); // every element written, all distinct
+            double written = rowSumBandwidth(big, n);
+            big.close();
+            NDArray ones = m.ones(new Shape(n), DataType.FLOAT32); // what this bench measured before
+            double constant = rowSumBandwidth(ones, n);
+            ones.close();
+            NDArray never = m.create(new Shape(n), DataType.FLOAT32); // torch.empty: untouched pages
+            double untouched = rowSumBandwidth(never, n);
+            System.out.printf("memory read bandwidth check: distinct values %.1f GB/s, ones %.1f GB/s, never-written"
+                    + " buffer %.1f GB/s (zero page: not a DRAM read)%n", written / 1e9, constant / 1e9,
+                    untouched / 1e9);
+            return written;
         }
+    }
+
+    private static double rowSumBandwidth(NDArray big, long n) {
+        double[] seconds = new double[7];
+        for (int i = 0; i < seconds.length; i++) {
+            long t0 = System.nanoTime();
+            // Row sums over a [64, n/64] view: PyTorch splits the rows over its threads.
+            try (NDArray s = big.reshape(64, n / 64).sum(new int[] {1})) {
+                s.toFloatArray();
+            }
+            seconds[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        return n * 4 / median(seconds);
     }
 
     private static double median(double[] values) {
