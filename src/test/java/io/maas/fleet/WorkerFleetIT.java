@@ -20,10 +20,15 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,6 +72,7 @@ class WorkerFleetIT {
     private static TinyDns dns;
     private static final String WORKERS_SRV = "_http._tcp.maas-worker-headless.fleet-it.svc.cluster.local";
     private static HttpResponse<String> gatewayReadyWithoutWorkers;
+    private static String billingUrl;
 
     @BeforeAll
     static void startFleet() throws Exception {
@@ -109,6 +115,12 @@ class WorkerFleetIT {
         awaitStatus(gateway + "/q/health/live", 200);
         gatewayReadyWithoutWorkers = HTTP.send(HttpRequest.newBuilder(URI.create(gateway + "/q/health/ready"))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        // Usage is billed by its own process, as in k8s/: gateways and workers stay out of the billing group.
+        Map<String, String> billingEnv = new HashMap<>(common);
+        billingEnv.put("MAAS_ROLE", "billing");
+        billingUrl = "http://127.0.0.1:" + freePort();
+        start(root.resolve("billing"), Integer.parseInt(billingUrl.substring(billingUrl.lastIndexOf(':') + 1)),
+                billingEnv);
         for (int w = 0; w < 2; w++) {
             Map<String, String> workerEnv = new HashMap<>(common);
             workerEnv.put("MAAS_ROLE", "worker");
@@ -117,6 +129,7 @@ class WorkerFleetIT {
         for (String url : workerUrls) {
             awaitReady(url);
         }
+        awaitReady(billingUrl);
         // Both workers are ready: now the name lists them (SRV targets are these loopback addresses).
         dns.records.put(WORKERS_SRV, workerPorts.stream().map(p -> "0 50 " + p + " 127.0.0.1").toList());
         awaitReady(gateway);
@@ -188,7 +201,7 @@ class WorkerFleetIT {
     }
 
     @Test
-    @Order(1)
+    @Order(0)
     void theGatewayMapsNoWeightsLoadsNoPyTorchAndIsReadyOnlyWithWorkers() throws Exception {
         assertEquals(503, gatewayReadyWithoutWorkers.statusCode(), gatewayReadyWithoutWorkers.body());
         assertEquals("DOWN", check(JSON.readTree(gatewayReadyWithoutWorkers.body()), "workers").path("status").asText());
@@ -206,6 +219,41 @@ class WorkerFleetIT {
         // Yet the gateway lists the model and counts tokens for it (a context-length refusal comes from the gateway).
         JsonNode models = get(gateway + "/v1/models", ADMIN_KEY);
         assertTrue(models.toString().contains("\"demo-tiny\""), models.toString());
+    }
+
+    @Test
+    @Order(1)
+    void onlyTheBillingProcessConsumesUsage() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                infrastructure.properties().get(LaunchSettings.PROP_KAFKA_BOOTSTRAP)))) {
+            // Gateways and workers run an idle consumer in groups of their own, holding no partition.
+            Map<String, Integer> idle = Map.of("maas-no-billing-gateway", 1, "maas-no-billing-worker", 2);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            Map<String, ConsumerGroupDescription> groups = Map.of();
+            while (System.nanoTime() < deadline) {
+                try {
+                    Map<String, ConsumerGroupDescription> seen = admin.describeConsumerGroups(List.of("maas-billing",
+                            "maas-no-billing-gateway", "maas-no-billing-worker")).all().get(30, TimeUnit.SECONDS);
+                    groups = seen;
+                    if (seen.get("maas-billing").members().size() == 1 && idle.entrySet().stream()
+                            .allMatch(e -> seen.get(e.getKey()).members().size() == e.getValue())) {
+                        break;
+                    }
+                } catch (ExecutionException e) {
+                    // a group that no member has joined yet is not found
+                }
+                Thread.sleep(250);
+            }
+            ConsumerGroupDescription billing = groups.get("maas-billing");
+            assertEquals(1, billing.members().size(), "the billing process alone: " + billing);
+            assertEquals(EmbeddedInfrastructure.USAGE_TOPIC_PARTITIONS, billing.members().iterator().next().assignment()
+                    .topicPartitions().size(), billing.toString());
+            for (Map.Entry<String, Integer> e : idle.entrySet()) {
+                ConsumerGroupDescription g = groups.get(e.getKey());
+                assertEquals(e.getValue(), g.members().size(), g.toString());
+                g.members().forEach(m -> assertTrue(m.assignment().topicPartitions().isEmpty(), g.toString()));
+            }
+        }
     }
 
     @Test
