@@ -41,7 +41,7 @@ public class UsagePublisher {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
-    private UsageEventPublisher publisher;
+    private volatile UsageEventPublisher publisher;
 
     @PostConstruct
     void start() {
@@ -85,6 +85,16 @@ public class UsagePublisher {
 
     public UsageEventPublisher.Stats stats() {
         return publisher.stats();
+    }
+
+    /**
+     * For tests: puts another (real) publisher in this one's place, e.g. one with a tiny spool bound, and returns
+     * the one it replaced, which keeps running; the caller puts it back and closes its replacement.
+     */
+    UsageEventPublisher replaceForTest(UsageEventPublisher replacement) {
+        UsageEventPublisher previous = publisher;
+        publisher = replacement;
+        return previous;
     }
 
     @PreDestroy

@@ -47,6 +47,17 @@ public final class BudgetRepository {
         return found.stream().findFirst();
     }
 
+    /** Of these tenants, those with a budget that has alert thresholds: the only ones alerts can be raised for. */
+    public static java.util.Set<String> withAlertThresholds(Connection c, List<String> tenantIds) throws SQLException {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        for (Budget b : query(c, " where tenant_id = any(?)", c.createArrayOf("varchar", tenantIds.toArray()))) {
+            if (!b.alertThresholdsPct().isEmpty()) {
+                out.add(b.tenantId());
+            }
+        }
+        return out;
+    }
+
     public static List<Budget> list(Connection c) throws SQLException {
         return query(c, " order by tenant_id");
     }

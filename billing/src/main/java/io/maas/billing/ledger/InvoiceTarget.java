@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.UUID;
 
 import io.maas.billing.rating.BillingPeriod;
@@ -40,6 +41,48 @@ public final class InvoiceTarget {
         }
         throw new IllegalStateException("no draft invoice for " + tenantId + " within " + MAX_PERIODS_AHEAD
                 + " months after " + period);
+    }
+
+    /**
+     * As {@link #openInvoicePeriod} for several tenants' postings of one period, in two statements when all their
+     * invoices are drafts (the usual case); a tenant whose invoice is finalized takes the one-by-one search.
+     */
+    public static java.util.Map<String, BillingPeriod> openInvoicePeriods(Connection c, java.util.Collection<String> tenants,
+            BillingPeriod period) throws SQLException {
+        List<String> sorted = new java.util.ArrayList<>(new java.util.TreeSet<>(tenants));
+        UUID[] ids = new UUID[sorted.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = invoiceId(sorted.get(i), period);
+        }
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into invoices (id, tenant_id, period_start, status)
+                select x.id, x.tenant_id, ?, 'draft' from unnest(?::uuid[], ?::varchar[]) as x(id, tenant_id)
+                order by x.tenant_id on conflict (tenant_id, period_start) do nothing""")) {
+            ps.setDate(1, LedgerRepository.periodDate(period));
+            ps.setArray(2, c.createArrayOf("uuid", ids));
+            ps.setArray(3, c.createArrayOf("varchar", sorted.toArray()));
+            ps.executeUpdate();
+        }
+        java.util.Map<String, BillingPeriod> open = new java.util.HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                select tenant_id, status from invoices where period_start = ? and tenant_id = any(?::varchar[])
+                order by tenant_id for share""")) {
+            ps.setDate(1, LedgerRepository.periodDate(period));
+            ps.setArray(2, c.createArrayOf("varchar", sorted.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if ("draft".equals(rs.getString(2))) {
+                        open.put(rs.getString(1), period);
+                    }
+                }
+            }
+        }
+        for (String tenant : sorted) {
+            if (!open.containsKey(tenant)) {
+                open.put(tenant, openInvoicePeriod(c, tenant, period));
+            }
+        }
+        return open;
     }
 
     /** The id of a tenant's invoice for a period, the same wherever it is created first. */

@@ -8,8 +8,10 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import io.maas.billing.budget.BudgetRepository;
@@ -50,15 +52,23 @@ public final class UsagePoster {
     private record TenantPeriod(String tenantId, BillingPeriod period) {
     }
 
+    /** An event that rated to charge lines, waiting for its invoice period to be known. */
+    private record Charged(UsageEvent event, RatingResult result, TenantPeriod key) {
+    }
+
+    /**
+     * Rates and posts a batch. The per-tenant reads (reservations with their allowance rows locked, invoices,
+     * budgets) are made once per batch for all its tenants, not once per tenant, so a batch of thousands of events
+     * costs a fixed handful of statements.
+     */
     public static Outcome post(Connection c, List<UsageEvent> events) throws SQLException {
         if (events.isEmpty()) {
             return new Outcome(0, 0, 0);
         }
         PriceBook book = PriceBookRepository.load(c);
         MarketplaceShare shares = ProviderShareRepository.load(c);
-        Map<TenantPeriod, Map<String, ReservationState>> states = new LinkedHashMap<>();
-        Map<TenantPeriod, BillingPeriod> invoicePeriods = new HashMap<>();
-        List<LedgerTransaction> postings = new ArrayList<>();
+        Map<TenantPeriod, Map<String, ReservationState>> states = loadStates(c, events);
+        List<Charged> charged = new ArrayList<>();
         Map<UUID, String> unrated = new LinkedHashMap<>();
         Map<UUID, String> unratedTenants = new HashMap<>();
         int uncharged = 0;
@@ -66,10 +76,6 @@ public final class UsagePoster {
             UsageData data = event.data();
             TenantPeriod key = new TenantPeriod(data.tenantId(), BillingPeriod.containing(event.time()));
             Map<String, ReservationState> tenantStates = states.get(key);
-            if (tenantStates == null) {
-                tenantStates = loadStates(c, key);
-                states.put(key, tenantStates);
-            }
             RatingResult result;
             try {
                 result = Rater.rate(new RatingInput(Usage.of(event), book, List.copyOf(tenantStates.values()), shares));
@@ -86,12 +92,7 @@ public final class UsagePoster {
                 uncharged++;
                 continue;
             }
-            BillingPeriod invoicePeriod = invoicePeriods.get(key);
-            if (invoicePeriod == null) {
-                invoicePeriod = InvoiceTarget.openInvoicePeriod(c, key.tenantId(), key.period());
-                invoicePeriods.put(key, invoicePeriod);
-            }
-            postings.add(transactionFor(event, result, key.period(), invoicePeriod));
+            charged.add(new Charged(event, result, key));
         }
         for (var entry : states.entrySet()) {
             for (ReservationState state : entry.getValue().values()) {
@@ -99,13 +100,41 @@ public final class UsagePoster {
                         state.allowanceUsedTokens());
             }
         }
+        Map<TenantPeriod, BillingPeriod> invoicePeriods = invoicePeriods(c, charged);
+        List<LedgerTransaction> postings = new ArrayList<>(charged.size());
+        for (Charged ch : charged) {
+            postings.add(transactionFor(ch.event(), ch.result(), ch.key().period(), invoicePeriods.get(ch.key())));
+        }
         LedgerRepository.append(c, postings);
         recordUnrated(c, unrated, unratedTenants);
         // Budget alerts of the tenants and months charged in this batch, in the same transaction.
-        for (TenantPeriod key : invoicePeriods.keySet()) {
-            BudgetRepository.raiseAlerts(c, key.tenantId(), key.period());
+        if (!invoicePeriods.isEmpty()) {
+            Set<String> alerting = BudgetRepository.withAlertThresholds(c,
+                    invoicePeriods.keySet().stream().map(TenantPeriod::tenantId).distinct().toList());
+            for (TenantPeriod key : invoicePeriods.keySet()) {
+                if (alerting.contains(key.tenantId())) {
+                    BudgetRepository.raiseAlerts(c, key.tenantId(), key.period());
+                }
+            }
         }
         return new Outcome(postings.size(), unrated.size(), uncharged);
+    }
+
+    /** The invoice period of each charged tenant and period, one lookup per distinct period of the batch. */
+    private static Map<TenantPeriod, BillingPeriod> invoicePeriods(Connection c, List<Charged> charged)
+            throws SQLException {
+        Map<BillingPeriod, Set<String>> tenantsByPeriod = new LinkedHashMap<>();
+        for (Charged ch : charged) {
+            tenantsByPeriod.computeIfAbsent(ch.key().period(), p -> new LinkedHashSet<>()).add(ch.key().tenantId());
+        }
+        Map<TenantPeriod, BillingPeriod> out = new LinkedHashMap<>();
+        for (var entry : tenantsByPeriod.entrySet()) {
+            Map<String, BillingPeriod> open = InvoiceTarget.openInvoicePeriods(c, entry.getValue(), entry.getKey());
+            for (String tenant : entry.getValue()) {
+                out.put(new TenantPeriod(tenant, entry.getKey()), open.get(tenant));
+            }
+        }
+        return out;
     }
 
     /** The id of the usage transaction of an event: derived from the event id, so it is the same on every try. */
@@ -113,13 +142,31 @@ public final class UsagePoster {
         return UUID.nameUUIDFromBytes(("usage:" + eventId).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static Map<String, ReservationState> loadStates(Connection c, TenantPeriod key) throws SQLException {
-        List<Reservation> reservations = ReservationRepository.overlapping(c, key.tenantId(), key.period());
-        Map<String, Long> used = ReservationRepository.lockAllowanceUsage(c,
-                reservations.stream().map(Reservation::id).toList(), key.period());
-        Map<String, ReservationState> states = new LinkedHashMap<>();
-        for (Reservation r : reservations) {
-            states.put(r.id(), new ReservationState(r, key.period(), used.getOrDefault(r.id(), 0L)));
+    /**
+     * The reservation states of every tenant and period in the batch: one query for the reservations and one that
+     * locks their allowance rows (in reservation id order) per distinct period, usually one.
+     */
+    private static Map<TenantPeriod, Map<String, ReservationState>> loadStates(Connection c, List<UsageEvent> events)
+            throws SQLException {
+        Map<BillingPeriod, Set<String>> tenantsByPeriod = new LinkedHashMap<>();
+        for (UsageEvent e : events) {
+            tenantsByPeriod.computeIfAbsent(BillingPeriod.containing(e.time()), p -> new LinkedHashSet<>())
+                    .add(e.data().tenantId());
+        }
+        Map<TenantPeriod, Map<String, ReservationState>> states = new LinkedHashMap<>();
+        for (var entry : tenantsByPeriod.entrySet()) {
+            BillingPeriod period = entry.getKey();
+            for (String tenant : entry.getValue()) {
+                states.put(new TenantPeriod(tenant, period), new LinkedHashMap<>());
+            }
+            List<Reservation> reservations = ReservationRepository.overlappingForTenants(c,
+                    List.copyOf(entry.getValue()), period);
+            Map<String, Long> used = ReservationRepository.lockAllowanceUsage(c,
+                    reservations.stream().map(Reservation::id).sorted().toList(), period);
+            for (Reservation r : reservations) {
+                states.get(new TenantPeriod(r.tenantId(), period)).put(r.id(),
+                        new ReservationState(r, period, used.getOrDefault(r.id(), 0L)));
+            }
         }
         return states;
     }
