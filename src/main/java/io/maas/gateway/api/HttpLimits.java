@@ -33,6 +33,9 @@ import io.vertx.ext.web.RoutingContext;
  */
 @ApplicationScoped
 public class HttpLimits {
+    /** How long, and how many body bytes, a refused request may still send before its connection is closed. */
+    private static final long LINGER_MILLIS = 2_000;
+    private static final long LINGER_BYTES = 32L << 20;
     /** Before Quarkus' own body limit (RouteConstants.ROUTE_ORDER_UPLOAD_LIMIT = -2) and every other route. */
     static final int ORDER = Integer.MIN_VALUE + 10;
     /**
@@ -156,7 +159,36 @@ public class HttpLimits {
                 .putHeader(HttpHeaderNames.CONTENT_TYPE, "application/json")
                 .putHeader(HttpHeaderNames.CONNECTION, "close")
                 .putHeader(RequestIds.HEADER, requestId)
-                .endHandler(v -> ctx.request().connection().close())
+                .endHandler(v -> closeAfterLinger(ctx))
                 .end(body);
+    }
+
+    /**
+     * Closes the connection once the client has finished sending what it is sending (bounded in bytes and time).
+     * Closing at once while a large body is still arriving resets the connection, and the client then reports a
+     * broken pipe instead of reading the 413 it was sent (a lingering close, as web servers do).
+     */
+    private static void closeAfterLinger(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        if (request.isEnded()) {
+            request.connection().close();
+            return;
+        }
+        var vertx = ctx.vertx();
+        long[] drained = { 0 };
+        long timer = vertx.setTimer(LINGER_MILLIS, t -> request.connection().close());
+        request.handler(chunk -> {
+            drained[0] += chunk.length();
+            if (drained[0] > LINGER_BYTES) {
+                vertx.cancelTimer(timer);
+                request.connection().close();
+            }
+        });
+        request.endHandler(v -> {
+            vertx.cancelTimer(timer);
+            request.connection().close();
+        });
+        request.exceptionHandler(e -> vertx.cancelTimer(timer));
+        request.resume();
     }
 }
