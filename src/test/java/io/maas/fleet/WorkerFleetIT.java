@@ -281,10 +281,22 @@ class WorkerFleetIT {
 
         // What the gateway shows admins and Prometheus: both workers live with their resident adapters, every
         // request placed with affinity (home or resident, no spill one at a time), per-worker queue gauges.
-        JsonNode fleet = awaitLiveWorkers(2);
-        int shown = 0;
+        // The view is the workers' last status poll (every 500 ms here): wait for the poll after the last load.
+        JsonNode fleet;
+        int shown;
+        long viewDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        do {
+            fleet = awaitLiveWorkers(2);
+            shown = 0;
+            for (JsonNode w : fleet.path("workers")) {
+                shown += w.path("adapters").path("demo-tiny").size();
+            }
+            if (shown == ADAPTERS.size() || System.nanoTime() > viewDeadline) {
+                break;
+            }
+            Thread.sleep(100);
+        } while (true);
         for (JsonNode w : fleet.path("workers")) {
-            shown += w.path("adapters").path("demo-tiny").size();
             assertEquals(0, w.path("queued").asInt(), w.toString());
         }
         assertEquals(ADAPTERS.size(), shown, "the gateway's view of resident adapters: " + fleet);
