@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 
@@ -19,6 +20,8 @@ import io.maas.billing.budget.BudgetService;
 
 /** The hard-limit cache without a database: expiry, one refresh per tenant at a time, failures. */
 class HardLimitCheckTest {
+    /** The check's clock, stepped by the tests instead of sleeping past the TTL. */
+    private final AtomicLong clock = new AtomicLong();
 
     /** A budget view whose answer the test sets, counting queries; a query can be held until released. */
     static final class FakeBudgets extends BudgetService {
@@ -47,7 +50,7 @@ class HardLimitCheckTest {
         }
     }
 
-    private static HardLimitCheck check(FakeBudgets budgets, Duration ttl) {
+    private HardLimitCheck check(FakeBudgets budgets, Duration ttl) {
         MaasConfig.Billing billing = (MaasConfig.Billing) Proxy.newProxyInstance(HardLimitCheckTest.class.getClassLoader(),
                 new Class<?>[] {MaasConfig.Billing.class}, (p, m, a) -> switch (m.getName()) {
                     case "budgetCacheTtl" -> ttl;
@@ -64,6 +67,7 @@ class HardLimitCheckTest {
         HardLimitCheck check = new HardLimitCheck();
         check.config = config;
         check.budgets = budgets;
+        check.nanoClock = clock::get;
         return check;
     }
 
@@ -75,7 +79,7 @@ class HardLimitCheckTest {
         budgets.over = true;
         assertFalse(check.isOver("t1"), "cached");
         assertEquals(1, budgets.queries.get());
-        Thread.sleep(80);
+        clock.addAndGet(Duration.ofMillis(80).toNanos());
         assertTrue(check.isOver("t1"), "the request that finds the answer expired asks the database itself");
         assertEquals(2, budgets.queries.get());
     }
@@ -85,7 +89,7 @@ class HardLimitCheckTest {
         FakeBudgets budgets = new FakeBudgets();
         HardLimitCheck check = check(budgets, Duration.ofMillis(1));
         assertFalse(check.isOver("t1"));
-        Thread.sleep(5);
+        clock.addAndGet(Duration.ofMillis(5).toNanos());
         budgets.over = true;
         budgets.hold = new CountDownLatch(1);
         CompletableFuture<Boolean> refreshing = CompletableFuture.supplyAsync(() -> check.isOver("t1"));
@@ -105,7 +109,7 @@ class HardLimitCheckTest {
         HardLimitCheck check = check(budgets, Duration.ofMillis(1));
         budgets.over = true;
         assertTrue(check.isOver("t1"));
-        Thread.sleep(5);
+        clock.addAndGet(Duration.ofMillis(5).toNanos());
         budgets.failing = true;
         assertFalse(check.isOver("t1"), "fail open");
         budgets.failing = false;
