@@ -258,6 +258,102 @@ class WorkerFleetTest {
     }
 
     @Test
+    void aWholeResponseWhoseWorkerDiesMidGenerationIsRestartedOnAnotherAndMeteredOnce() throws IOException {
+        // The home streams three deltas, then its process dies (the connection drops without the last chunk). Nothing
+        // reached the client (a whole response relays nothing before its result): the request starts over elsewhere.
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer dying = fakeHomeOf("demo-tiny");
+        dying.createContext(FleetWire.GENERATE_PATH, dropsAfter(calls, delta("lost "), delta("text "), delta("here")));
+        Response local = complete("demo-tiny", false).then().statusCode(200).extract().response();
+        fleet.useWorkers(List.of(urlOf(dying), selfUrl()));
+        long retries = fleet.routingCounts().get("retries");
+
+        Response response = complete("demo-tiny", false).then().statusCode(200).extract().response();
+        assertEquals(1, calls.get(), "the dying worker got the request first (its home)");
+        assertEquals(retries + 1, fleet.routingCounts().get("retries"));
+        assertEquals(local.<String>path("choices[0].text"), response.path("choices[0].text"),
+                "only the second attempt's text, generated from scratch");
+        assertEquals(local.<Integer>path("usage.completion_tokens"), response.path("usage.completion_tokens"));
+        assertFalse(fleet.liveWorkers().contains(urlOf(dying)), "the lost worker left the ring");
+        UUID eventId = eventIdOf(response.path("id"));
+        UsageRecord row = await().atMost(BILLING_WAIT).until(() -> findRecord(eventId), r -> r != null);
+        assertEquals("completed", row.status);
+        assertEquals((int) response.path("usage.completion_tokens"), row.tokensCompletion,
+                "metered once, with the successful attempt's tokens only");
+    }
+
+    @Test
+    void aStreamWhoseWorkerDiesBeforeAnyTextReachedTheClientIsRestartedOnAnother() throws IOException {
+        // Only an empty delta (nothing to relay) before the drop: the client has seen nothing of this attempt.
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer dying = fakeHomeOf("demo-tiny");
+        dying.createContext(FleetWire.GENERATE_PATH, dropsAfter(calls, "{}"));
+        String local = complete("demo-tiny", true).then().statusCode(200).extract().asString();
+        fleet.useWorkers(List.of(urlOf(dying), selfUrl()));
+
+        String remote = complete("demo-tiny", true).then().statusCode(200).extract().asString();
+        assertEquals(1, calls.get());
+        assertFalse(remote.contains("\"error\""), remote);
+        assertEquals(texts(local), texts(remote), "the stream as one attempt made it");
+        assertEquals(usageLine(local), usageLine(remote));
+        assertTrue(remote.trim().endsWith("data: [DONE]"), remote);
+    }
+
+    @Test
+    void aStreamWhoseWorkerDiesAfterTextReachedTheClientEndsWithAnErrorEventAndDone() throws IOException {
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer dying = fakeHomeOf("demo-tiny");
+        dying.createContext(FleetWire.GENERATE_PATH, dropsAfter(calls, delta("already "), delta("sent")));
+        fleet.useWorkers(List.of(urlOf(dying), selfUrl()));
+        long retries = fleet.routingCounts().get("retries");
+
+        Response response = complete("demo-tiny", true).then().statusCode(200).extract().response();
+        String body = response.asString();
+        assertEquals(1, calls.get());
+        assertEquals(retries, fleet.routingCounts().get("retries"), "text reached the client: never restarted");
+        assertEquals(List.of("\"text\":\"already \"", "\"text\":\"sent\""), texts(body));
+        assertTrue(body.contains("data: {\"error\":{") && body.contains("\"type\":\"server_error\""), body);
+        assertTrue(body.trim().endsWith("data: [DONE]"), "the stream ends cleanly, not dropped: " + body);
+        java.util.regex.Matcher id = java.util.regex.Pattern.compile("\"id\":\"(cmpl-[0-9a-f]+)\"").matcher(body);
+        assertTrue(id.find(), body);
+        UUID eventId = eventIdOf(id.group(1));
+        UsageRecord row = await().atMost(BILLING_WAIT).until(() -> findRecord(eventId), r -> r != null);
+        assertEquals("failed", row.status, "metered once, as failed");
+    }
+
+    @Test
+    void aWholeResponseFailingOnEveryWorkerIsAnOpenAiErrorNotADroppedConnection() throws IOException {
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer dying = fakeWorker();
+        dying.createContext(FleetWire.GENERATE_PATH, dropsAfter(calls, delta("lost")));
+        fleet.useWorkers(List.of(urlOf(dying)));
+        complete("demo-tiny", false).then().statusCode(503).contentType(ContentType.JSON)
+                .body("error.code", equalTo("no_worker_available"));
+        assertEquals(1, calls.get());
+    }
+
+    private static String delta(String text) {
+        return new String(FleetWire.write(FleetWire.Line.delta(text, List.of())), StandardCharsets.UTF_8);
+    }
+
+    /** A generate handler that answers 200 and {@code lines}, then drops the connection as a killed process does. */
+    private static com.sun.net.httpserver.HttpHandler dropsAfter(AtomicInteger calls, String... lines) {
+        return exchange -> {
+            calls.incrementAndGet();
+            exchange.getRequestBody().readAllBytes();
+            exchange.getResponseHeaders().add("Content-Type", FleetWire.NDJSON);
+            exchange.sendResponseHeaders(200, 0);
+            java.io.OutputStream out = exchange.getResponseBody();
+            for (String line : lines) {
+                out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+            // Throwing makes the JDK server close the socket without the terminating chunk: a lost worker.
+            throw new IOException("worker killed mid-stream (test)");
+        };
+    }
+
+    @Test
     void aWorkerThatRefusesEveryCallLeavesNoRequestUnserved() throws IOException {
         // Answers polls but fails every generate with 500 before streaming: the request moves to the next worker.
         AtomicInteger calls = new AtomicInteger();

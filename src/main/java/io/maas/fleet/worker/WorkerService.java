@@ -24,7 +24,6 @@ import io.maas.gateway.inference.AdapterRegistry;
 import io.maas.gateway.inference.EngineSchedulers;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.inference.ContextLengthExceededException;
-import io.maas.inference.InferenceException;
 import io.maas.inference.InvalidGenerationParameterException;
 import io.maas.inference.engine.GenerationListener;
 import io.maas.inference.engine.GenerationRequest;
@@ -141,7 +140,9 @@ public class WorkerService {
         } catch (ContextLengthExceededException e) {
             lines.send(FleetWire.Line.failure(400, OpenAiException.INVALID_REQUEST, "context_length_exceeded",
                     e.getMessage()));
-        } catch (InferenceException | IllegalStateException e) {
+        } catch (RuntimeException e) {
+            // Every failure ends as a line: one escaping to the HTTP layer would end the body as if complete and then
+            // drop the connection, failing the gateway's next call on it.
             LOG.warnf(e, "generation failed for request %s", prepared.requestId());
             lines.send(FleetWire.Line.failure(500, OpenAiException.SERVER, "inference_failed", e.getMessage()));
         } finally {

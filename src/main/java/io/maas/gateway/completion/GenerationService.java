@@ -52,6 +52,7 @@ import io.maas.inference.engine.TokenLogprob;
  */
 @ApplicationScoped
 public class GenerationService {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(GenerationService.class);
     /** Most choices one request may ask for ({@code n}). */
     public static final int MAX_CHOICES = 8;
 
@@ -295,8 +296,10 @@ public class GenerationService {
 
     /**
      * Runs a streamed job: text goes out through each choice's listener as it is generated; then one finishing
-     * event per choice, the usage event if asked for, and {@code [DONE]}. An error after the stream started
-     * travels as an error event (the status line is already sent).
+     * event per choice, the usage event if asked for, and {@code [DONE]}. Any error once the stream began travels
+     * as an error event followed by {@code [DONE]} (the status line is already decided): nothing may escape to the
+     * HTTP layer, which would end the chunked body as if complete and then drop the connection under the client's
+     * next request on it.
      */
     public void stream(Job job, SseStream sse, boolean includeUsage, IntFunction<GenerationListener> listenerForChoice,
             BiFunction<Integer, String, Object> finishEvent, Function<Usage, Object> usageEvent) {
@@ -305,6 +308,14 @@ public class GenerationService {
             results = run(job, listenerForChoice);
         } catch (OpenAiException e) {
             sse.sendError(e);
+            sse.done();
+            return;
+        } catch (RuntimeException e) {
+            // Metered already by run() (failed, with what was generated); the client gets what ErrorMappers says.
+            String errorId = UUID.randomUUID().toString();
+            LOG.errorf(e, "stream of request %s failed (error id %s)", job.requestId(), errorId);
+            sse.sendError(new OpenAiException(500, OpenAiException.SERVER, "The server had an error while processing"
+                    + " your request (error id " + errorId + ").", null, null));
             sse.done();
             return;
         }

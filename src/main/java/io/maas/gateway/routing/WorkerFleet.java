@@ -58,9 +58,11 @@ import io.maas.gateway.metering.TraceContext;
 
 /**
  * The gateway's view of the worker fleet ({@code maas.fleet.workers}): polls each worker's status, keeps the live
- * ones on an {@link AffinityRouter} ring keyed by base+adapter, and generates there. A call that fails before its
- * first delta (connection refused, worker gone, overloaded, draining) is tried on another worker; after the first
- * delta a failure is the request's failure, as it would be locally.
+ * ones on an {@link AffinityRouter} ring keyed by base+adapter, and generates there. A call that fails before
+ * anything of it reached the client (connection refused, worker gone, overloaded, draining; for a whole response any
+ * time before its result, for a stream until its first delta was relayed) is started again from scratch on another
+ * worker, and only that attempt counts; after a delta was relayed a failure is the request's failure, as it would be
+ * locally (docs/adr/0022-fleet-retry-until-first-byte.md).
  */
 @ApplicationScoped
 public class WorkerFleet implements GenerationBackend {
@@ -130,7 +132,7 @@ public class WorkerFleet implements GenerationBackend {
                             + "or a spill").register(registry));
         }
         retries = Counter.builder("maas.fleet.retries")
-                .description("calls retried on another worker after a failure before the first delta").register(registry);
+                .description("calls retried on another worker after a failure before anything reached the client").register(registry);
         for (State state : State.values()) {
             Gauge.builder("maas.fleet.workers", this, f -> f.count(state)).tag("state", state.tag())
                     .description("configured workers by state as the gateway last saw them").register(registry);
@@ -353,7 +355,8 @@ public class WorkerFleet implements GenerationBackend {
                 if (e.workerDown) {
                     markDown(lease.get().worker());
                 }
-                LOG.debugf("request %s: worker %s failed before the first delta (%s); trying another", requestId,
+                LOG.debugf("request %s: worker %s failed before anything reached the client (%s); trying another",
+                        requestId,
                         lease.get().worker(), e.getMessage());
             } catch (RuntimeException e) {
                 span.setStatus(StatusCode.ERROR, e.getMessage());
@@ -430,6 +433,10 @@ public class WorkerFleet implements GenerationBackend {
         StringBuilder text = new StringBuilder();
         List<TokenLogprob> logprobs = new ArrayList<>();
         int deltas = 0;
+        // Whether the client may have seen part of this attempt: only then can it not be restarted elsewhere. A
+        // whole response relays nothing before its result (EngineSchedulers knows NONE the same way).
+        boolean relays = listener != GenerationListener.NONE;
+        boolean relayed = false;
         try (InputStream body = response.body();
                 BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
             String raw;
@@ -442,7 +449,7 @@ public class WorkerFleet implements GenerationBackend {
                     FleetWire.Failure f = line.error();
                     OpenAiException refusal = new OpenAiException(f.status(), f.type(), f.message(), null, f.code(),
                             f.status() == 503 ? Map.of("Retry-After", "2") : Map.of());
-                    if (deltas == 0 && f.status() == 503) {
+                    if (!relayed && f.status() == 503) {
                         throw new RetryableFailure(f.code(), false, refusal);
                     }
                     if (f.status() >= 500) {
@@ -454,11 +461,15 @@ public class WorkerFleet implements GenerationBackend {
                     return new GenerationResult(text.toString(), line.promptTokens(), line.completionTokens(),
                             finishReason(line.finishReason()), logprobs, line.ttftMs() == null ? -1 : line.ttftMs());
                 }
-                deltas++;
                 String delta = line.text() == null ? "" : line.text();
                 List<TokenLogprob> lp = line.logprobs() == null ? List.of() : line.logprobs();
+                if (delta.isEmpty() && lp.isEmpty()) {
+                    continue; // carries nothing (the engine never sends one): not relayed, so still restartable
+                }
+                deltas++;
                 text.append(delta);
                 logprobs.addAll(lp);
+                relayed = relays;
                 listener.onDelta(delta, lp);
                 if (listener.isCancelled()) {
                     // Closing the stream drops the connection: the worker cancels at its next step. Tokens it made
@@ -468,13 +479,14 @@ public class WorkerFleet implements GenerationBackend {
                 }
             }
         } catch (IOException e) {
-            if (deltas == 0) {
-                throw new RetryableFailure("stream: " + e, true, null);
+            if (!relayed) {
+                // Nothing reached the client: what the worker made is dropped and another starts from scratch.
+                throw new RetryableFailure("stream after " + deltas + " deltas: " + e, true, null);
             }
             throw new InferenceException("worker " + worker + " was lost mid-stream", e);
         }
-        if (deltas == 0) {
-            throw new RetryableFailure("stream ended before any line", true, null);
+        if (!relayed) {
+            throw new RetryableFailure("stream ended unfinished after " + deltas + " deltas", true, null);
         }
         throw new InferenceException("worker " + worker + " ended the stream without finishing");
     }
@@ -500,7 +512,7 @@ public class WorkerFleet implements GenerationBackend {
         }
     }
 
-    /** A call that failed before its first delta: another worker may take the request. */
+    /** A call that failed before any of it reached the client: another worker may take the request. */
     private static final class RetryableFailure extends RuntimeException {
         final boolean workerDown;
         final OpenAiException refusal;
