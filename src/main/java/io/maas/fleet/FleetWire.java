@@ -24,6 +24,7 @@ public final class FleetWire {
     public static final String NDJSON = "application/x-ndjson";
     public static final String GENERATE_PATH = "/internal/v1/generate";
     public static final String STATUS_PATH = "/internal/v1/status";
+    public static final String EMBEDDINGS_PATH = "/internal/v1/embeddings";
 
     public static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -63,9 +64,24 @@ public final class FleetWire {
     public record Failure(int status, String type, String code, String message) {
     }
 
-    /** What a worker serves and how busy it is, polled by gateways. */
+    /**
+     * What a worker serves and how busy it is, polled by gateways. {@code embeddingModels} is null from a worker
+     * that predates it (it serves none then, as far as a gateway knows).
+     */
     public record Status(String role, List<String> models, Map<String, List<String>> adapters, int queued,
-            int running, int inFlight, boolean draining) {
+            int running, int inFlight, boolean draining, List<String> embeddingModels) {
+    }
+
+    /** Texts to embed, already validated, admitted and to be metered by the gateway. */
+    public record EmbedWork(String requestId, String model, List<String> inputs) {
+    }
+
+    /** The answer to an {@link EmbedWork}: one vector per input, in order, with the tokens the input counted. */
+    public record Embedded(List<Vector> data) {
+    }
+
+    /** One input's embedding and its token count. */
+    public record Vector(float[] embedding, int tokens) {
     }
 
     public static byte[] write(Object value) {

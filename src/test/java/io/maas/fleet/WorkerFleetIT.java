@@ -121,6 +121,9 @@ class WorkerFleetIT {
         billingUrl = "http://127.0.0.1:" + freePort();
         start(root.resolve("billing"), Integer.parseInt(billingUrl.substring(billingUrl.lastIndexOf(':') + 1)),
                 billingEnv);
+        // One worker also serves the real embedding model: a gateway has none and must route /v1/embeddings there.
+        io.maas.testing.EmbeddedServicesResource.installEmbeddingModel(root.resolve("worker-1").resolve("embeddings")
+                .resolve(io.maas.testing.EmbeddedServicesResource.EMBEDDING_MODEL));
         for (int w = 0; w < 2; w++) {
             Map<String, String> workerEnv = new HashMap<>(common);
             workerEnv.put("MAAS_ROLE", "worker");
@@ -258,6 +261,25 @@ class WorkerFleetIT {
 
     @Test
     @Order(2)
+    void theGatewayEmbedsOnTheWorkerThatServesTheEmbeddingModel() throws Exception {
+        String key = newKey(newTenant());
+        String model = io.maas.testing.EmbeddedServicesResource.EMBEDDING_MODEL;
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(gateway + "/v1/embeddings"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model
+                        + "\",\"input\":[\"the gateway has no model\",\"a worker has\"]}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode body = JSON.readTree(r.body());
+        assertEquals(384, body.at("/data/0/embedding").size(), "all-MiniLM-L6-v2 vectors");
+        assertEquals(2, body.path("data").size());
+        assertTrue(body.at("/usage/prompt_tokens").asInt() > 0, r.body());
+        assertTrue(get(gateway + "/v1/models", key).findValuesAsText("id").contains(model),
+                "the gateway lists the workers' embedding models");
+    }
+
+    @Test
+    @Order(3)
     void affinityThenAWorkerKilledMidLoadLosesNoUnstartedRequestAndMeteringIsExact() throws Exception {
         String tenant = newTenant();
         String key = newKey(tenant);

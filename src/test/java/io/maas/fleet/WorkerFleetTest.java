@@ -354,6 +354,65 @@ class WorkerFleetTest {
     }
 
     @Test
+    void embeddingsCrossToAWorkerThatReportsTheModelAndAnswerAsLocally() {
+        String body = "{\"model\":\"" + EmbeddedServicesResource.EMBEDDING_MODEL
+                + "\",\"input\":[\"hello world\",\"a second, longer input\"]}";
+        Response local = embed(body).then().statusCode(200).extract().response();
+        fleet.useWorkers(List.of(selfUrl()));
+        assertTrue(fleet.embeddingModels().contains(EmbeddedServicesResource.EMBEDDING_MODEL),
+                "the worker reports its embedding models: " + fleet.statuses());
+        long placed = placedSoFar();
+
+        Response remote = embed(body).then().statusCode(200).extract().response();
+        assertEquals(placed + 1, placedSoFar(), "the call went to the worker over the internal API");
+        assertEquals(local.<List<Float>>path("data[0].embedding"), remote.<List<Float>>path("data[0].embedding"));
+        assertEquals(local.<List<Float>>path("data[1].embedding"), remote.<List<Float>>path("data[1].embedding"));
+        assertEquals(local.<Integer>path("usage.prompt_tokens"), remote.<Integer>path("usage.prompt_tokens"));
+        given().header(FleetWire.TOKEN_HEADER, SECRET).contentType(ContentType.JSON)
+                .body("{\"model\":\"no-such-model\",\"inputs\":[\"x\"]}").post(FleetWire.EMBEDDINGS_PATH)
+                .then().statusCode(404);
+    }
+
+    @Test
+    void aGatewayWithoutTheModelEmbedsOnTheWorkerThatReportsIt() throws IOException {
+        // As role gateway: this process has no model of that id; only the worker's status names it.
+        java.util.concurrent.atomic.AtomicReference<String> token = new java.util.concurrent.atomic.AtomicReference<>();
+        HttpServer worker = fakeWorker(List.of("fake-embed"));
+        worker.createContext(FleetWire.EMBEDDINGS_PATH, exchange -> {
+            token.set(exchange.getRequestHeaders().getFirst(FleetWire.TOKEN_HEADER));
+            FleetWire.EmbedWork work = FleetWire.JSON.readValue(exchange.getRequestBody(), FleetWire.EmbedWork.class);
+            List<FleetWire.Vector> data = work.inputs().stream()
+                    .map(in -> new FleetWire.Vector(new float[] { in.length(), -0.5f }, 3)).toList();
+            byte[] answer = FleetWire.write(new FleetWire.Embedded(data));
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        String body = "{\"model\":\"fake-embed\",\"input\":[\"four\",\"seven77\"]}";
+        embed(body).then().statusCode(404).body("error.code", equalTo("model_not_found"));
+        fleet.useWorkers(List.of(urlOf(worker)));
+
+        embed(body).then().statusCode(200).body("model", equalTo("fake-embed"))
+                .body("data[0].embedding", equalTo(List.of(4.0f, -0.5f)))
+                .body("data[1].embedding", equalTo(List.of(7.0f, -0.5f)))
+                .body("usage.prompt_tokens", equalTo(6));
+        assertEquals(SECRET, token.get(), "the internal call carries the shared secret");
+        given().header("Authorization", ADMIN).get("/v1/models").then().statusCode(200)
+                .body("data.id", hasItem("fake-embed"));
+        given().header("Authorization", ADMIN).get("/v1/models/fake-embed").then().statusCode(200);
+    }
+
+    private static Response embed(String body) {
+        return given().header("Authorization", ADMIN).contentType(ContentType.JSON).body(body).post("/v1/embeddings");
+    }
+
+    private long placedSoFar() {
+        java.util.Map<String, Long> counts = fleet.routingCounts();
+        return counts.get("home") + counts.get("resident") + counts.get("spill");
+    }
+
+    @Test
     void aWorkerThatRefusesEveryCallLeavesNoRequestUnserved() throws IOException {
         // Answers polls but fails every generate with 500 before streaming: the request moves to the next worker.
         AtomicInteger calls = new AtomicInteger();
@@ -427,9 +486,14 @@ class WorkerFleetTest {
 
     /** A process that answers the status poll as a worker serving demo-tiny. */
     private HttpServer fakeWorker() throws IOException {
+        return fakeWorker(List.of());
+    }
+
+    /** A process that answers the status poll as a worker serving demo-tiny and {@code embeddingModels}. */
+    private HttpServer fakeWorker(List<String> embeddingModels) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(0), 0);
         byte[] status = FleetWire.write(new FleetWire.Status("worker", List.of("demo-tiny"),
-                java.util.Map.of("demo-tiny", List.of()), 0, 0, 0, false));
+                java.util.Map.of("demo-tiny", List.of()), 0, 0, 0, false, embeddingModels));
         server.createContext(FleetWire.STATUS_PATH, exchange -> {
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, status.length);

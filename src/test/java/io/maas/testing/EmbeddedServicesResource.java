@@ -26,7 +26,8 @@ public class EmbeddedServicesResource implements QuarkusTestResourceLifecycleMan
 
     private EmbeddedInfrastructure infrastructure;
 
-    private static void installEmbeddingModel(Path dir) throws IOException {
+    /** Copies the real embedding model into {@code dir} (an embeddings folder's model folder). */
+    public static void installEmbeddingModel(Path dir) throws IOException {
         Files.createDirectories(dir);
         copy("all-minilm-l6-v2.onnx", dir.resolve("model.onnx"));
         copy("all-minilm-l6-v2-tokenizer.json", dir.resolve("tokenizer.json"));

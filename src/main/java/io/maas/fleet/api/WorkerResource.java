@@ -47,6 +47,22 @@ public class WorkerResource {
         return Response.ok(lines, FleetWire.NDJSON).header("Cache-Control", "no-cache").build();
     }
 
+    @POST
+    @Path("embeddings")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(hidden = true)
+    public Response embeddings(byte[] body, @HeaderParam(FleetWire.TOKEN_HEADER) String token) {
+        worker.authorize(token);
+        FleetWire.EmbedWork work;
+        try {
+            work = FleetWire.JSON.readValue(body, FleetWire.EmbedWork.class);
+        } catch (java.io.IOException e) {
+            throw OpenAiException.invalidRequest("The work item is not valid JSON: " + e.getMessage(), null);
+        }
+        return Response.ok(FleetWire.write(worker.embed(work)), MediaType.APPLICATION_JSON_TYPE).build();
+    }
+
     @GET
     @Path("status")
     @Produces(MediaType.APPLICATION_JSON)

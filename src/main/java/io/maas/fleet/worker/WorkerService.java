@@ -21,10 +21,13 @@ import io.maas.gateway.api.OpenAiException;
 import io.maas.gateway.completion.GenerationService;
 import io.maas.gateway.completion.LocalGenerationBackend;
 import io.maas.gateway.inference.AdapterRegistry;
+import io.maas.gateway.inference.EmbeddingRegistry;
 import io.maas.gateway.inference.EngineSchedulers;
+import io.maas.gateway.inference.GenerationExecutor;
 import io.maas.gateway.inference.ModelRegistry;
 import io.maas.inference.ContextLengthExceededException;
 import io.maas.inference.InvalidGenerationParameterException;
+import io.maas.inference.embedding.EmbeddingModel;
 import io.maas.inference.engine.GenerationListener;
 import io.maas.inference.engine.GenerationRequest;
 import io.maas.inference.engine.GenerationResult;
@@ -51,6 +54,10 @@ public class WorkerService {
     EngineSchedulers schedulers;
     @Inject
     LocalGenerationBackend local;
+    @Inject
+    EmbeddingRegistry embeddings;
+    @Inject
+    GenerationExecutor engineThreads;
 
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean draining;
@@ -150,7 +157,31 @@ public class WorkerService {
         }
     }
 
-    /** Internal generate calls running now. */
+    /**
+     * Embeds a gateway's validated inputs on this worker's model (404 when it serves none of that id; 503
+     * {@code worker_draining} once shutting down, which the gateway retries elsewhere).
+     */
+    public FleetWire.Embedded embed(FleetWire.EmbedWork work) {
+        if (draining) {
+            throw new OpenAiException(503, OpenAiException.SERVER, "This worker is shutting down.", null,
+                    "worker_draining");
+        }
+        EmbeddingModel model = embeddings.find(work.model())
+                .orElseThrow(() -> OpenAiException.modelNotFound(work.model()));
+        if (work.inputs() == null || work.inputs().isEmpty()) {
+            throw OpenAiException.invalidRequest("'inputs' must be a non-empty list of strings.", "input");
+        }
+        inFlight.incrementAndGet();
+        try {
+            List<EmbeddingModel.Embedding> vectors = engineThreads.call(() -> model.embed(work.inputs()));
+            return new FleetWire.Embedded(vectors.stream()
+                    .map(v -> new FleetWire.Vector(v.vector(), v.tokens())).toList());
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** Internal generate and embeddings calls running now. */
     public int inFlight() {
         return inFlight.get();
     }
@@ -167,7 +198,8 @@ public class WorkerService {
             models.find(id).ifPresent(engine -> resident.put(id, engine.adapterIds().stream().sorted().toList()));
         }
         return new FleetWire.Status(config.role().name().toLowerCase(), models.modelIds().stream().sorted().toList(),
-                resident, schedulers.queued(), schedulers.running(), inFlight.get(), draining);
+                resident, schedulers.queued(), schedulers.running(), inFlight.get(), draining,
+                embeddings.modelIds().stream().sorted().toList());
     }
 
     /** Writes lines and flushes each; a failed write or a closed connection means the gateway is gone. */

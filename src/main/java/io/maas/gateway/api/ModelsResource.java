@@ -40,6 +40,8 @@ public class ModelsResource {
     AdapterRegistry adapters;
     @Inject
     SecurityIdentity identity;
+    @Inject
+    io.maas.gateway.routing.WorkerFleet fleet;
 
     @GET
     @APIResponse(responseCode = "200", content = @Content(mediaType = MediaType.APPLICATION_JSON,
@@ -50,8 +52,8 @@ public class ModelsResource {
         List<ModelCard> cards = new ArrayList<>(models.modelIds().stream().filter(caller::mayUse).map(this::card).toList());
         adapters.all().stream().filter(a -> caller.mayUse(a.id()) && adapters.visibleTo(a, caller.tenantId()))
                 .forEach(a -> cards.add(new ModelCard(a.id(), "model", 0, a.provider(), a.baseModel())));
-        embeddings.modelIds().stream().filter(caller::mayUse)
-                .forEach(id -> cards.add(new ModelCard(id, "model", 0, OWNER, null)));
+        java.util.stream.Stream.concat(embeddings.modelIds().stream(), fleet.embeddingModels().stream()).distinct()
+                .filter(caller::mayUse).forEach(id -> cards.add(new ModelCard(id, "model", 0, OWNER, null)));
         return ModelList.of(cards);
     }
 
@@ -68,8 +70,9 @@ public class ModelsResource {
         return models.find(id).filter(engine -> caller.mayUse(id)).map(engine -> card(engine.modelId()))
                 .or(() -> adapters.find(id).filter(a -> caller.mayUse(id) && adapters.visibleTo(a, caller.tenantId()))
                         .map(a -> new ModelCard(a.id(), "model", 0, a.provider(), a.baseModel())))
-                .or(() -> embeddings.find(id).filter(m -> caller.mayUse(id))
-                        .map(m -> new ModelCard(m.id(), "model", 0, OWNER, null)))
+                .or(() -> embeddings.find(id).map(m -> m.id()).or(() -> fleet.embeddingModels().contains(id)
+                        ? java.util.Optional.of(id) : java.util.Optional.empty()).filter(m -> caller.mayUse(id))
+                        .map(m -> new ModelCard(m, "model", 0, OWNER, null)))
                 .orElseThrow(() -> OpenAiException.modelNotFound(id));
     }
 

@@ -26,9 +26,13 @@ import io.maas.gateway.metering.TraceContext;
 import io.maas.gateway.metering.UsagePublisher;
 import io.maas.gateway.openai.EmbeddingRequest;
 import io.maas.gateway.openai.EmbeddingResponse;
+import io.maas.gateway.routing.WorkerFleet;
 import io.maas.inference.embedding.EmbeddingModel;
 
-/** Serves {@code /v1/embeddings} on the configured embedding models, metered like any other request. */
+/**
+ * Serves {@code /v1/embeddings} on the configured embedding models (this process's, or a worker's when workers
+ * report the model), metered here like any other request.
+ */
 @ApplicationScoped
 public class EmbeddingService {
     /** Most inputs one request may carry (OpenAI's bound). */
@@ -48,16 +52,22 @@ public class EmbeddingService {
     GenerationService generation;
     @Inject
     HardLimitCheck hardLimit;
+    @Inject
+    WorkerFleet fleet;
 
     public EmbeddingResponse embed(Caller caller, EmbeddingRequest request, TraceContext trace, String requestId) {
         String modelId = request.model();
         if (modelId == null || modelId.isBlank()) {
             throw OpenAiException.invalidRequest("You must provide a model parameter.", "model");
         }
-        EmbeddingModel model = embeddings.find(modelId).filter(m -> caller.mayUse(modelId))
-                .orElseThrow(() -> generators.find(modelId).isPresent() && caller.mayUse(modelId)
-                ? OpenAiException.invalidValue("The model '" + modelId + "' does not support embeddings.", "model")
-                : OpenAiException.modelNotFound(modelId));
+        // With workers configured, a model a live worker reports is embedded there (a gateway loads none itself),
+        // as generation goes to workers; otherwise this process's own model.
+        boolean remote = fleet.enabled() && fleet.embeddingModels().contains(modelId);
+        EmbeddingModel model = remote ? null : embeddings.find(modelId).filter(m -> caller.mayUse(modelId))
+                .orElseThrow(() -> notServed(caller, modelId));
+        if (remote && !caller.mayUse(modelId)) {
+            throw notServed(caller, modelId);
+        }
         List<String> inputs = inputs(request.input());
         boolean base64 = encoding(request.encodingFormat());
         if (request.dimensions() != null) {
@@ -72,7 +82,10 @@ public class EmbeddingService {
         List<EmbeddingModel.Embedding> vectors;
         int tokens = 0;
         try {
-            vectors = engineThreads.call(() -> model.embed(inputs));
+            vectors = remote
+                    ? fleet.embed(modelId, inputs, requestId, trace).stream()
+                            .map(v -> new EmbeddingModel.Embedding(v.embedding(), v.tokens())).toList()
+                    : engineThreads.call(() -> model.embed(inputs));
             tokens = vectors.stream().mapToInt(EmbeddingModel.Embedding::tokens).sum();
         } finally {
             permit.settle(tokens);
@@ -86,6 +99,12 @@ public class EmbeddingService {
             data.add(new EmbeddingResponse.Data("embedding", i, base64 ? base64(v) : v));
         }
         return new EmbeddingResponse("list", data, modelId, new EmbeddingResponse.EmbeddingUsage(tokens, tokens));
+    }
+
+    private OpenAiException notServed(Caller caller, String modelId) {
+        return generators.find(modelId).isPresent() && caller.mayUse(modelId)
+                ? OpenAiException.invalidValue("The model '" + modelId + "' does not support embeddings.", "model")
+                : OpenAiException.modelNotFound(modelId);
     }
 
     private static List<String> inputs(JsonNode input) {

@@ -36,8 +36,8 @@ public class EmbeddingRegistry {
     void onStart(@Observes StartupEvent event) {
         Path dir = embeddingsDir();
         if (config.role() == MaasConfig.Role.GATEWAY) {
-            // A gateway runs no model (docs/adr/0019-gateway-metadata-and-k8s-fleet.md); embeddings are not routed
-            // to workers yet, so a gateway serves none.
+            // A gateway runs no model (docs/adr/0019-gateway-metadata-and-k8s-fleet.md): its embeddings requests go
+            // to workers that report the model (WorkerFleet.embed).
             if (Files.isDirectory(dir)) {
                 LOG.infof("role gateway: embedding models in %s are not loaded", dir);
             }

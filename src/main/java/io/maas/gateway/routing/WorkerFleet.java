@@ -372,6 +372,123 @@ public class WorkerFleet implements GenerationBackend {
                 null, "no_worker_available", Map.of("Retry-After", "2"));
     }
 
+    /** The embedding models some live worker reported, sorted. */
+    public List<String> embeddingModels() {
+        return statuses.values().stream().filter(s -> s.embeddingModels() != null)
+                .flatMap(s -> s.embeddingModels().stream()).distinct().sorted().toList();
+    }
+
+    /**
+     * Embeds {@code inputs} on a live worker that reported {@code model}, placed on the ring by the model (so one
+     * worker keeps it warm while under its bound). Nothing is streamed, so any failure before the answer moves the
+     * call to another worker, up to {@code maas.fleet.max-attempts}; a worker's 4xx refusal is the request's.
+     */
+    public List<FleetWire.Vector> embed(String model, List<String> inputs, String requestId, TraceContext trace) {
+        String key = "embeddings:" + model;
+        byte[] work = FleetWire.write(new FleetWire.EmbedWork(requestId, model, inputs));
+        Set<String> excluded = new HashSet<>();
+        statuses.forEach((worker, status) -> {
+            if (status.embeddingModels() == null || !status.embeddingModels().contains(model)) {
+                excluded.add(worker);
+            }
+        });
+        Context parent = parentContext(trace);
+        RetryableFailure last = null;
+        for (int attempt = 0; attempt < config.fleet().maxAttempts(); attempt++) {
+            Optional<AffinityRouter.Lease> lease = router.acquire(key, excluded, w -> false);
+            if (lease.isEmpty()) {
+                break;
+            }
+            String worker = lease.get().worker();
+            if (attempt > 0) {
+                retries.increment();
+            }
+            routed.get(router.home(key).map(worker::equals).orElse(false) ? Placement.HOME : Placement.SPILL)
+                    .increment();
+            Span span = tracer.spanBuilder("maas.fleet.embed").setParent(parent).setSpanKind(SpanKind.CLIENT)
+                    .setAttribute("maas.fleet.worker", worker).setAttribute("maas.fleet.attempt", attempt)
+                    .setAttribute("maas.model", model).startSpan();
+            try (AffinityRouter.Lease held = lease.get(); Scope ignored = span.makeCurrent()) {
+                return callEmbed(worker, work, inputs.size(), parent.with(span));
+            } catch (RetryableFailure e) {
+                span.setStatus(StatusCode.ERROR, e.getMessage());
+                last = e;
+                excluded.add(worker);
+                if (e.workerDown) {
+                    markDown(worker);
+                }
+                LOG.debugf("request %s: worker %s failed embeddings (%s); trying another", requestId, worker,
+                        e.getMessage());
+            } catch (RuntimeException e) {
+                span.setStatus(StatusCode.ERROR, e.getMessage());
+                throw e;
+            } finally {
+                span.end();
+            }
+        }
+        if (last != null && last.refusal != null) {
+            throw last.refusal;
+        }
+        throw new OpenAiException(503, OpenAiException.SERVER, "No worker is available for this model; please retry shortly.",
+                null, "no_worker_available", Map.of("Retry-After", "2"));
+    }
+
+    private List<FleetWire.Vector> callEmbed(String worker, byte[] work, int inputs, Context context) {
+        HttpResponse<byte[]> response;
+        try {
+            HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(worker + FleetWire.EMBEDDINGS_PATH))
+                    .header(FleetWire.TOKEN_HEADER, token()).header("Content-Type", "application/json");
+            W3CTraceContextPropagator.getInstance().inject(context, builder, HttpRequest.Builder::header);
+            response = http.send(builder.POST(HttpRequest.BodyPublishers.ofByteArray(work)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new RetryableFailure("connection: " + e, true, null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InferenceException("interrupted while calling worker " + worker, e);
+        }
+        int status = response.statusCode();
+        if (status == 200) {
+            try {
+                List<FleetWire.Vector> data = FleetWire.JSON.readValue(response.body(), FleetWire.Embedded.class).data();
+                if (data != null && data.size() == inputs) {
+                    return data;
+                }
+            } catch (IOException e) {
+                // answered as a broken worker does: try another
+            }
+            throw new RetryableFailure("malformed embeddings answer", true, null);
+        }
+        OpenAiException refusal = refusalOf(response.body(), status);
+        if (status == 503) {
+            throw new RetryableFailure(refusal.code(), false, refusal); // draining or overloaded: another may take it
+        }
+        if (status >= 500 || status == 401 || status == 404) {
+            // 404: it no longer serves the model; 401: misconfigured secret; 5xx: broken. Another may do.
+            throw new RetryableFailure("status " + status, status != 404, null);
+        }
+        throw refusal; // the inputs themselves were refused: the same on every worker
+    }
+
+    /** The worker's OpenAI error object as the gateway's own refusal (its status, type, code and message). */
+    private static OpenAiException refusalOf(byte[] body, int status) {
+        String message = "The worker refused the request (" + status + ").";
+        String type = status >= 500 ? OpenAiException.SERVER : OpenAiException.INVALID_REQUEST;
+        String code = null;
+        String param = null;
+        try {
+            com.fasterxml.jackson.databind.JsonNode error = FleetWire.JSON.readTree(body).path("error");
+            message = error.path("message").asText(message);
+            type = error.path("type").asText(type);
+            code = error.path("code").isTextual() ? error.path("code").asText() : null;
+            param = error.path("param").isTextual() ? error.path("param").asText() : null;
+        } catch (IOException e) {
+            // not an error object: keep the generic message
+        }
+        return new OpenAiException(status, type, message, param, code,
+                status == 503 ? Map.of("Retry-After", "2") : Map.of());
+    }
+
     /** Whether {@code worker} last reported the adapter (or, without one, the base model) loaded. */
     private boolean resident(String worker, GenerationService.Target target, String adapter) {
         FleetWire.Status status = statuses.get(worker);

@@ -228,7 +228,10 @@ class AuthorizationMatrixTest {
                 rule("POST /internal/v1/generate", "/internal/v1/generate", COMPLETION, "401 401 401 401 401 401"),
                 rule("GET /internal/v1/status", "/internal/v1/status", null, "401 401 401 401 401 401"),
                 // fleet operations: the gateway's view of its workers, platform admins only
-                rule("GET /admin/fleet", "/admin/fleet", null, "401 403 403 403 200 403"));
+                rule("GET /admin/fleet", "/admin/fleet", null, "401 403 403 403 200 403"),
+                // fleet embeddings: a worker's internal embeddings endpoint, shared secret only, like generate
+                rule("POST /internal/v1/embeddings", "/internal/v1/embeddings",
+                        "{\"model\":\"all-minilm-l6-v2\",\"inputs\":[\"hi\"]}", "401 401 401 401 401 401"));
     }
 
     private static Rule console(String endpoint, String path, Map<String, String> form, String expected) {
