@@ -377,6 +377,12 @@ class KustomizationsTest {
         assertEquals(map(gwToken).get("name"), map(wkToken).get("name"));
         assertEquals(map(gwToken).get("key"), map(wkToken).get("key"));
         assertFalse(Boolean.TRUE.equals(map(gwToken).get("optional")), "the fleet secret is not optional");
+        // Rotation without 401s: workers also accept the same Secret's optional "previous"; gateways send "token" only.
+        Object wkPrevious = map(envEntry(wk, "MAAS_FLEET_INTERNAL_TOKEN_PREVIOUS").get("valueFrom")).get("secretKeyRef");
+        assertTrue(wkPrevious != null, "workers read MAAS_FLEET_INTERNAL_TOKEN_PREVIOUS from a Secret");
+        assertEquals(map(wkToken).get("name"), map(wkPrevious).get("name"));
+        assertEquals(Boolean.TRUE, map(wkPrevious).get("optional"), "the previous value is absent between rotations");
+        assertTrue(envEntry(gw, "MAAS_FLEET_INTERNAL_TOKEN_PREVIOUS").isEmpty(), "gateways send the current token only");
         String secretName = (String) map(gwToken).get("name");
         String secretKey = (String) map(gwToken).get("key");
         Map<String, Object> rendered = objects.stream().filter(o -> "Secret".equals(kind(o)) && secretName.equals(name(o)))

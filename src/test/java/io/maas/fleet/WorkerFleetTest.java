@@ -444,6 +444,15 @@ class WorkerFleetTest {
     void theInternalApiNeedsTheSharedSecret() {
         given().get("/internal/v1/status").then().statusCode(401);
         given().header(FleetWire.TOKEN_HEADER, "wrong").get("/internal/v1/status").then().statusCode(401);
+        // During a rotation the previous secret is accepted too (maas.fleet.internal-token-previous), by every
+        // internal endpoint; gateways send the current one (the other tests' calls).
+        given().header(FleetWire.TOKEN_HEADER, "test-fleet-secret-old").get("/internal/v1/status").then()
+                .statusCode(200);
+        given().header(FleetWire.TOKEN_HEADER, "test-fleet-secret-old").contentType(ContentType.JSON)
+                .body("{\"model\":\"" + EmbeddedServicesResource.EMBEDDING_MODEL + "\",\"inputs\":[\"x\"]}")
+                .post(FleetWire.EMBEDDINGS_PATH).then().statusCode(200).body("data[0].tokens", org.hamcrest.Matchers.greaterThan(0));
+        given().header(FleetWire.TOKEN_HEADER, "test-fleet-secret-ol").get("/internal/v1/status").then()
+                .statusCode(401);
         given().header(FleetWire.TOKEN_HEADER, SECRET).get("/internal/v1/status").then().statusCode(200)
                 .body("models", hasItem("demo-tiny")).body("draining", equalTo(false));
         String lines = given().header(FleetWire.TOKEN_HEADER, SECRET).contentType(ContentType.JSON)

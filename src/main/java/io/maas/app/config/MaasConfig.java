@@ -292,6 +292,9 @@ public interface MaasConfig {
         /** Shared secret of the internal API; unset, the internal API answers 404. */
         Optional<String> internalToken();
 
+        /** On workers, a second secret also accepted (the one being rotated out); gateways send {@link #internalToken()}. */
+        Optional<String> internalTokenPrevious();
+
         /** How often the gateway asks each worker for its status; a failed poll takes it off the ring. */
         @WithDefault("2s")
         Duration pollInterval();

@@ -79,12 +79,18 @@ public class WorkerService {
                 && config.fleet().internalToken().isPresent();
     }
 
-    /** Refuses the call unless the secret matches: 404 when the API is off, 401 for a missing or wrong secret. */
+    /**
+     * Refuses the call unless the secret matches the current one or, during a rotation, the previous one: 404 when
+     * the API is off, 401 for a missing or wrong secret.
+     */
     public void authorize(String presented) {
         if (!serves()) {
             throw new OpenAiException(404, OpenAiException.INVALID_REQUEST, "Not found.", null, "not_found");
         }
-        if (!FleetWire.tokenMatches(presented, config.fleet().internalToken().get())) {
+        // Both compared every time (non-short-circuit |): the answer's timing does not tell which one matched.
+        boolean current = FleetWire.tokenMatches(presented, config.fleet().internalToken().get());
+        boolean previous = FleetWire.tokenMatches(presented, config.fleet().internalTokenPrevious().orElse(null));
+        if (!(current | previous)) {
             throw new OpenAiException(401, OpenAiException.AUTHENTICATION, "A valid internal token is required.",
                     null, "invalid_internal_token");
         }
