@@ -14,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Opt-in ({@code -Dinference.benchmark=true}) breakdown of a batch-1 decode step on the SmolLM-135M shape: the
@@ -59,6 +61,50 @@ class DecodeStepBenchmark {
                 System.out.printf("arrays created in the layers of one decode step: general %d, lean %d (%d layers)%n",
                         arraysPerStep(plain.model(), prompt), arraysPerStep(lean.model(), prompt),
                         shape.numLayers());
+            }
+        }
+    }
+
+    /** Cost of each kind of op in the lean layer, at its real shapes (context 100), 1,000 times each. */
+    @Test
+    @EnabledIfSystemProperty(named = "inference.benchmark", matches = "true")
+    void opCosts() {
+        System.out.println(LlamaEngine.nativeThreading()); // applies the engine's native defaults first
+        try (NDManager m = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch")) {
+            NDArray h = m.ones(new Shape(1, 576));
+            NDArray q = m.ones(new Shape(3, 3, 64));
+            NDArray rot = m.ones(new Shape(64, 64));
+            NDArray keysT = m.ones(new Shape(1, 3, 100, 64)).transpose(0, 1, 3, 2);
+            NDArray probs = m.ones(new Shape(1, 3, 3, 100));
+            NDArray values = m.ones(new Shape(1, 3, 100, 64));
+            NDArray blocks = m.ones(new Shape(8, 72, 576)).transpose(0, 2, 1);
+            NDArray weight = m.ones(new Shape(576, 576));
+            Map<String, Runnable> ops = new LinkedHashMap<>();
+            ops.put("add [1,576]", () -> h.add(h));
+            ops.put("mean [1,576]", () -> h.mean(new int[] {1}, true));
+            ops.put("sigmoid [1,1536]", () -> m.ones(new Shape(1, 1536)).getNDArrayInternal().sigmoid());
+            ops.put("rope product [3,3,64]x[64,64]", () -> q.matMul(rot));
+            ops.put("scores [3,3,64]x[1,3,64,100]", () -> q.matMul(keysT));
+            ops.put("softmax [1,3,3,100]", () -> probs.softmax(3));
+            ops.put("context [1,3,3,100]x[1,3,100,64]", () -> probs.matMul(values));
+            ops.put("q GEMV 8 blocks (in cache)", () -> h.matMul(blocks));
+            ops.put("q GEMV linear (in cache)", () -> h.getNDArrayInternal().linear(h, weight, null));
+            for (int round = 0; round < 3; round++) {
+                StringBuilder line = new StringBuilder("op costs (load " + load() + "), µs:");
+                for (Map.Entry<String, Runnable> e : ops.entrySet()) {
+                    double us = median(5, () -> {
+                        try (NDManager scope = m.newSubManager()) {
+                            for (NDArray a : new NDArray[] {h, q, rot, keysT, probs, values, blocks, weight}) {
+                                a.tempAttach(scope);
+                            }
+                            for (int i = 0; i < 1000; i++) {
+                                e.getValue().run();
+                            }
+                        }
+                    });
+                    line.append(String.format(" %s %.1f;", e.getKey(), us));
+                }
+                System.out.println(line);
             }
         }
     }
