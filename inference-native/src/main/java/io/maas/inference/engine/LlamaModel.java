@@ -441,6 +441,11 @@ public final class LlamaModel implements AutoCloseable {
         lmHead.apply(h);
     }
 
+    /** Opt-in measurement: the LM head's matrix-vector product alone (row-block form), on a zero activation. */
+    void lmHeadOnly(NDManager scope) {
+        lmHead.apply(scope.zeros(new Shape(1, config.hiddenSize())));
+    }
+
     /**
      * One decode step for several sequences at once: row i runs {@code tokenIds[i]} at the next position of
      * {@code caches[i]} with {@code adapters[i]} (null: the bare base) and the result is the logits [B, vocab] in

@@ -170,6 +170,11 @@ class DecodeStepBenchmark {
                     model.projectionsOnly(scope, true);
                 }
             });
+            double head = median(15, () -> {
+                try (NDManager scope = model.newRequestManager()) {
+                    model.lmHeadOnly(scope);
+                }
+            });
             int ops = 1000;
             double add = median(7, () -> {
                 try (NDManager scope = model.newRequestManager()) {
@@ -196,9 +201,10 @@ class DecodeStepBenchmark {
                     }
                 }
             }) * 1000 / ops;
-            System.out.printf("floor (load %s): projections only %.2f ms/step (gate|up fused %.2f ms); one add "
+            System.out.printf("floor (load %s): projections only %.2f ms/step (gate|up fused %.2f ms; LM head alone "
+                    + "%.2f ms); one add "
                     + "[1,576] %.1f µs, one reshape view %.1f µs (created and freed), one [1,64]x[%d,64,8] product "
-                    + "%.1f µs%n", load(), separate, fused, add, reshape, LlamaModel.GEMV_BLOCKS, smallGemv);
+                    + "%.1f µs%n", load(), separate, fused, head, add, reshape, LlamaModel.GEMV_BLOCKS, smallGemv);
         }
     }
 
@@ -250,6 +256,36 @@ class DecodeStepBenchmark {
                             NDArray x = scope.ones(new Shape(w.getShape().get(1), 1));
                             w.matMul(x).attach(scope);
                         }
+                    }
+                })));
+                System.out.println(line);
+            }
+            // The LM head alone (tied embedding, 21 % of a step's bytes) in the same forms, with more block counts.
+            NDArray head = weights.get(weights.size() - 1);
+            long out = head.getShape().get(0);
+            long in = head.getShape().get(1);
+            for (int r = 0; r < repeats; r++) {
+                StringBuilder line = new StringBuilder("LM head forms (load " + load() + "), ms:");
+                for (int n : new int[] {2, 8, 16, 32, 64, 128}) {
+                    if (out % n != 0) {
+                        continue;
+                    }
+                    NDArray view = head.reshape(n, out / n, in).transpose(0, 2, 1);
+                    line.append(String.format(" %d blocks %.2f;", n, median(9, () -> {
+                        try (NDManager scope = views.newSubManager()) {
+                            scope.ones(new Shape(1, in)).matMul(view);
+                        }
+                    })));
+                }
+                line.append(String.format(" linear %.2f;", median(9, () -> {
+                    try (NDManager scope = views.newSubManager()) {
+                        NDArray x = scope.ones(new Shape(1, in));
+                        x.getNDArrayInternal().linear(x, head, null);
+                    }
+                })));
+                line.append(String.format(" W·xᵀ %.2f", median(9, () -> {
+                    try (NDManager scope = views.newSubManager()) {
+                        head.matMul(scope.ones(new Shape(in, 1))).attach(scope);
                     }
                 })));
                 System.out.println(line);
