@@ -302,13 +302,34 @@ class WorkerFleetTest {
     @Test
     void aStreamWhoseWorkerDiesAfterTextReachedTheClientEndsWithAnErrorEventAndDone() throws IOException {
         AtomicInteger calls = new AtomicInteger();
+        // The worker dies only once the client has read the first text (a drop right after writing may reach the
+        // gateway as a reset before the lines, which is then rightly a failure before anything was relayed).
+        java.util.concurrent.CountDownLatch clientSawText = new java.util.concurrent.CountDownLatch(1);
         HttpServer dying = fakeHomeOf("demo-tiny");
-        dying.createContext(FleetWire.GENERATE_PATH, dropsAfter(calls, delta("already "), delta("sent")));
+        dying.createContext(FleetWire.GENERATE_PATH, dropsAfter(calls, clientSawText, delta("already "), delta("sent")));
         fleet.useWorkers(List.of(urlOf(dying), selfUrl()));
         long retries = fleet.routingCounts().get("retries");
 
-        Response response = complete("demo-tiny", true).then().statusCode(200).extract().response();
-        String body = response.asString();
+        java.net.http.HttpResponse<java.util.stream.Stream<String>> streamed;
+        try {
+            streamed = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(selfUrl() + "/v1/completions")).header("Authorization", ADMIN)
+                    .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"demo-tiny\",\"prompt\":"
+                            + "\"Once upon a time\",\"max_tokens\":10,\"temperature\":0,\"stream\":true}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofLines());
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        assertEquals(200, streamed.statusCode());
+        StringBuilder all = new StringBuilder();
+        streamed.body().forEach(line -> {
+            all.append(line).append('\n');
+            if (line.contains("\"text\":\"already \"")) {
+                clientSawText.countDown();
+            }
+        });
+        String body = all.toString();
         assertEquals(1, calls.get());
         assertEquals(retries, fleet.routingCounts().get("retries"), "text reached the client: never restarted");
         assertEquals(List.of("\"text\":\"already \"", "\"text\":\"sent\""), texts(body));
@@ -338,6 +359,12 @@ class WorkerFleetTest {
 
     /** A generate handler that answers 200 and {@code lines}, then drops the connection as a killed process does. */
     private static com.sun.net.httpserver.HttpHandler dropsAfter(AtomicInteger calls, String... lines) {
+        return dropsAfter(calls, new java.util.concurrent.CountDownLatch(0), lines);
+    }
+
+    /** As {@link #dropsAfter(AtomicInteger, String...)}, dropping only once {@code dropWhen} is open. */
+    private static com.sun.net.httpserver.HttpHandler dropsAfter(AtomicInteger calls,
+            java.util.concurrent.CountDownLatch dropWhen, String... lines) {
         return exchange -> {
             calls.incrementAndGet();
             exchange.getRequestBody().readAllBytes();
@@ -347,6 +374,11 @@ class WorkerFleetTest {
             for (String line : lines) {
                 out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
+            }
+            try {
+                dropWhen.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             // Throwing makes the JDK server close the socket without the terminating chunk: a lost worker.
             throw new IOException("worker killed mid-stream (test)");
