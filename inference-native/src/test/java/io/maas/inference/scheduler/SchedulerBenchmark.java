@@ -64,7 +64,7 @@ class SchedulerBenchmark {
 
         double bound;
         try (LlamaEngine engine = LlamaEngine.load(dir, 17)) {
-            System.out.printf("threads %s, cores %d%n", System.getProperty("ai.djl.pytorch.num_threads"),
+            System.out.printf("%s, cores %d%n", LlamaEngine.nativeThreading(),
                     Runtime.getRuntime().availableProcessors());
             double bandwidth = bandwidthBytesPerSecond();
             bound = bandwidth / weightBytes;
