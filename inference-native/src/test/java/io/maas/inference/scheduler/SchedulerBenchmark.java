@@ -141,12 +141,17 @@ class SchedulerBenchmark {
     /** Decode at batch 1/4/8/16 and 16 adapters vs the bare base, each line with the load average. */
     private static void decodeFigures(BatchScheduler scheduler, double bound, String label) throws Exception {
         // Warm-up, discarded: the first batch-1 figure of a fresh scheduler read low (12.1 vs 13.1-20.6 tok/s later in
-        // the same run), and every ratio below divides by it. Batch 1 and 16 both, and the adapter path once.
-        for (int round = 0; round < 3; round++) {
-            run(scheduler, 1, false);
-            run(scheduler, 16, false);
-        }
+        // the same run), and every ratio below divides by it. The adapter path once, batch 16 and 1 in turns, and
+        // batch 1 last: right after a batch-16 run a batch-1 run also read low.
         run(scheduler, 16, true);
+        double[] warm = new double[4];
+        for (int round = 0; round < 3; round++) {
+            run(scheduler, 16, false);
+            warm[round] = run(scheduler, 1, false);
+        }
+        warm[3] = run(scheduler, 1, false);
+        System.out.printf("%swarm-up batch 1 (discarded): %.1f, %.1f, %.1f, %.1f tok/s, load %.2f%n", label, warm[0],
+                warm[1], warm[2], warm[3], load());
         double base1 = 0;
         double base16 = 0;
         for (int batch : new int[] {1, 4, 8, 16}) {
