@@ -147,7 +147,7 @@ public interface MaasConfig {
         int batchMaxEvents();
 
         /** How long the publisher waits for more events to join a batch after the first (asynchronous to requests). */
-        @WithDefault("5ms")
+        @WithDefault("25ms")
         Duration linger();
 
         /** How long the broker may take to acknowledge an event before it is spooled instead. */
