@@ -52,6 +52,8 @@ public class UploadBodyLimit {
             if (declared > max) {
                 rc.response().setStatusCode(413).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                         .putHeader(HttpHeaders.CONNECTION, "close")
+                        // Most clients send the whole upload before reading: drop it, then close (as for any 413).
+                        .endHandler(v -> io.maas.gateway.api.HttpLimits.closeAfterLinger(rc))
                         .end("{\"error\":{\"message\":\"The upload is larger than " + max
                                 + " bytes (maas.catalog.max-upload-bytes).\",\"type\":\"invalid_request_error\","
                                 + "\"param\":null,\"code\":\"upload_too_large\"}}");

@@ -168,7 +168,7 @@ public class HttpLimits {
      * Closing at once while a large body is still arriving resets the connection, and the client then reports a
      * broken pipe instead of reading the 413 it was sent (a lingering close, as web servers do).
      */
-    private static void closeAfterLinger(RoutingContext ctx) {
+    public static void closeAfterLinger(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         if (request.isEnded()) {
             request.connection().close();
