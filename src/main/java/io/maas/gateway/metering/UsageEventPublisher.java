@@ -150,10 +150,13 @@ public final class UsageEventPublisher implements AutoCloseable {
     }
 
     /** Lets more events join the batch until its first one is {@code linger} old, unless the batch is already full. */
-    private void lingerAfter(Pending first) {
+    private void lingerAfter(Pending first) throws InterruptedException {
         long remaining = first.recordedNanos() + lingerNanos - System.nanoTime();
         if (remaining > 0 && queue.size() < batchMaxEvents - 1 && running) {
             java.util.concurrent.locks.LockSupport.parkNanos(remaining);
+            if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptedException(); // halted: as when interrupted in poll
+            }
         }
     }
 
