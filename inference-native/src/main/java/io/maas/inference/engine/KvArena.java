@@ -36,6 +36,8 @@ final class KvArena implements AutoCloseable {
     /** The same memory as keys/values viewed as rows [slots * kvHeads * capacity, headDim], for one-op writes. */
     private NDArray[] keyRows;
     private NDArray[] valueRows;
+    /** The keys viewed as [slots, kvHeads, headDim, capacity]: a decode step's scores need no transpose of its own. */
+    private NDArray[] keysTransposed;
     private int slots;
     private int capacity;
     private KvCache[] owners = new KvCache[0];
@@ -162,6 +164,14 @@ final class KvArena implements AutoCloseable {
         return values[layer];
     }
 
+    NDArray keysTransposed(int layer) {
+        return keysTransposed[layer];
+    }
+
+    int headDim() {
+        return headDim;
+    }
+
     NDArray keyRows(int layer) {
         return keyRows[layer];
     }
@@ -193,6 +203,7 @@ final class KvArena implements AutoCloseable {
         NDArray[] v = new NDArray[layers];
         NDArray[] kr = new NDArray[layers];
         NDArray[] vr = new NDArray[layers];
+        NDArray[] kt = new NDArray[layers];
         try {
             for (int i = 0; i < layers; i++) {
                 k[i] = next.zeros(shape, DataType.FLOAT32);
@@ -204,6 +215,7 @@ final class KvArena implements AutoCloseable {
                 }
                 kr[i] = k[i].reshape((long) newSlots * kvHeads * newCapacity, headDim);
                 vr[i] = v[i].reshape((long) newSlots * kvHeads * newCapacity, headDim);
+                kt[i] = k[i].transpose(0, 1, 3, 2);
             }
         } catch (RuntimeException | Error e) {
             next.close();
@@ -217,6 +229,7 @@ final class KvArena implements AutoCloseable {
         values = v;
         keyRows = kr;
         valueRows = vr;
+        keysTransposed = kt;
         KvCache[] o = new KvCache[newSlots];
         System.arraycopy(owners, 0, o, 0, Math.min(owners.length, newSlots));
         owners = o;
@@ -233,6 +246,7 @@ final class KvArena implements AutoCloseable {
         values = null;
         keyRows = null;
         valueRows = null;
+        keysTransposed = null;
         owners = new KvCache[0];
         slots = 0;
         capacity = 0;

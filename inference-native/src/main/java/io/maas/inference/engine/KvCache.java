@@ -3,6 +3,9 @@ package io.maas.inference.engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * One sequence's attention keys and values for every layer: a slot of a {@link KvArena} ([kvHeads, capacity,
@@ -57,6 +60,32 @@ public final class KvCache implements AutoCloseable {
         NDIndex rows = new NDIndex("{}, :, {}:{}", slot, lengthTokens, lengthTokens + k.getShape().get(0));
         arena.keys(layer).set(rows, k.transpose(1, 0, 2));
         arena.values(layer).set(rows, v.transpose(1, 0, 2));
+    }
+
+    /**
+     * Writes one token's keys and values [kvHeads, 1, headDim] of one layer at position lengthTokens: one slice
+     * assignment each, without parsing an index (a decode step does this 60 times).
+     */
+    void writeNext(int layer, NDArray k, NDArray v) {
+        long[] min = {slot, 0, lengthTokens, 0};
+        long[] max = {slot + 1, arena.kvHeads(), lengthTokens + 1, arena.headDim()};
+        long[] step = {1, 1, 1, 1};
+        JniUtils.indexSet((PtNDArray) arena.keys(layer), (PtNDArray) k, min, max, step);
+        JniUtils.indexSet((PtNDArray) arena.values(layer), (PtNDArray) v, min, max, step);
+    }
+
+    /** One layer's keys as a view [1, kvHeads, headDim, length], owned by {@code scope}. */
+    NDArray keysTransposed(int layer, NDManager scope, int length) {
+        return JniUtils.index((PtNDArray) arena.keysTransposed(layer), new long[] {slot, 0, 0, 0},
+                new long[] {slot + 1, arena.kvHeads(), arena.headDim(), length}, new long[] {1, 1, 1, 1},
+                (PtNDManager) scope);
+    }
+
+    /** One layer's values as a view [1, kvHeads, length, headDim], owned by {@code scope}. */
+    NDArray valuesView(int layer, NDManager scope, int length) {
+        return JniUtils.index((PtNDArray) arena.values(layer), new long[] {slot, 0, 0, 0},
+                new long[] {slot + 1, arena.kvHeads(), length, arena.headDim()}, new long[] {1, 1, 1, 1},
+                (PtNDManager) scope);
     }
 
     /** Views of one layer's keys and values [kvHeads, length, headDim], owned by {@code scope}. */

@@ -9,6 +9,9 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import io.maas.inference.InferenceException;
 import io.maas.inference.lora.LoraAdapter;
 import io.maas.inference.lora.LoraTarget;
@@ -16,6 +19,7 @@ import io.maas.inference.model.Checkpoint;
 import io.maas.inference.model.HalfFloats;
 import io.maas.inference.model.ModelConfig;
 import io.maas.inference.model.RopeScaling;
+import io.maas.inference.model.SafetensorsFile;
 import io.maas.inference.model.TensorDType;
 import io.maas.inference.model.TensorInfo;
 
@@ -23,6 +27,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** The thread-safe Llama forward pass (prefill, then one-token decode steps) on DJL NDArrays over mapped weights. */
 public final class LlamaModel implements AutoCloseable {
@@ -43,6 +48,14 @@ public final class LlamaModel implements AutoCloseable {
     static final String KV_ARENA_BYTES_PROPERTY = "inference.kvArenaBytes";
     /** Most rows a projection computes as W·xᵀ (default 8; 1 turns it off), read when a model loads. */
     static final String WEIGHT_FIRST_MAX_ROWS_PROPERTY = "inference.weightFirstMaxRows";
+    /**
+     * Whether single-token steps run the lean layer (default true; false runs the general layer, for A/B
+     * measurement), read when a model loads: docs/adr/0023-lean-decode-step.md.
+     */
+    static final String LEAN_DECODE_PROPERTY = "inference.leanDecode";
+    /** Opt-in profiling: counts the arrays each layer of a forward pass creates into {@link #COUNTED_ARRAYS}. */
+    static final boolean COUNT_ARRAYS = Boolean.getBoolean("inference.countStepArrays");
+    static final AtomicLong COUNTED_ARRAYS = new AtomicLong();
 
     private final ModelConfig config;
     private final NDManager manager;
@@ -54,6 +67,10 @@ public final class LlamaModel implements AutoCloseable {
     private final Layer[] layers;
     private final NDArray cosTable;
     private final NDArray sinTable;
+    /** The same cos/sin tables in Java, [maxPositions * headDim], for the per-step rotation matrices. */
+    private final float[] cosRows;
+    private final float[] sinRows;
+    private final boolean leanDecode;
     private final NDArray rotateHalf;
     private final NDArray rmsEps;
     private final NDArray attentionScale;
@@ -66,7 +83,8 @@ public final class LlamaModel implements AutoCloseable {
 
     /** One decoder layer's weights, in Hugging Face layout ([out, in] matrices). */
     private record Layer(NDArray inputNorm, Projection qProj, Projection kProj, Projection vProj, Projection oProj,
-                         NDArray postNorm, Projection gateProj, Projection upProj, Projection downProj) {
+                         NDArray postNorm, Projection gateProj, Projection upProj, Projection downProj,
+                         Projection gateUp) {
     }
 
     /**
@@ -139,13 +157,17 @@ public final class LlamaModel implements AutoCloseable {
                     weight(checkpoint, p + "post_attention_layernorm.weight"),
                     projection(weight(checkpoint, p + "mlp.gate_proj.weight")),
                     projection(weight(checkpoint, p + "mlp.up_proj.weight")),
-                    projection(weight(checkpoint, p + "mlp.down_proj.weight")));
+                    projection(weight(checkpoint, p + "mlp.down_proj.weight")),
+                    adjacentPair(checkpoint, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"));
         }
         int headDim = config.headDim();
-        NDArray[] rope = ropeTables(manager, config.maxPositionEmbeddings(), headDim,
+        float[][] rope = ropeTables(config.maxPositionEmbeddings(), headDim,
                 RopeScaling.inverseFrequencies(headDim, config.ropeTheta(), config.ropeScaling()));
-        this.cosTable = rope[0];
-        this.sinTable = rope[1];
+        this.cosTable = manager.create(rope[0], new Shape(config.maxPositionEmbeddings(), headDim));
+        this.sinTable = manager.create(rope[1], new Shape(config.maxPositionEmbeddings(), headDim));
+        this.cosRows = rope[0];
+        this.sinRows = rope[1];
+        this.leanDecode = Boolean.parseBoolean(System.getProperty(LEAN_DECODE_PROPERTY, "true"));
         this.rotateHalf = rotateHalfMatrix(manager, headDim);
         this.rmsEps = manager.create((float) config.rmsNormEps());
         this.attentionScale = manager.create((float) (1.0 / Math.sqrt(headDim)));
@@ -237,6 +259,9 @@ public final class LlamaModel implements AutoCloseable {
     private NDArray forwardLocked(NDManager scope, KvCache cache, long[] ids, long[] positions, int start,
                                   boolean allPositions, LoraAdapter adapter) {
         int t = ids.length;
+        if (t == 1 && leanDecode) {
+            return decodeLocked(scope, cache, ids, start, adapter);
+        }
         NDArray x = embedding(scope.create(ids), embedTokens);
         NDArray positionsArray = scope.create(positions);
         NDArray cos = embedding(positionsArray, cosTable).expandDims(1);
@@ -248,6 +273,7 @@ public final class LlamaModel implements AutoCloseable {
                 // Borrow x into the layer's scope so every intermediate dies with it; x returns on close.
                 x.tempAttach(layerScope);
                 next = layer(layers[i], i, x, cos, sin, mask, cache, start + t, layerScope, adapter);
+                countArrays(layerScope);
                 next.attach(scope);
             }
             x.close();
@@ -256,6 +282,168 @@ public final class LlamaModel implements AutoCloseable {
         cache.advance(t);
         NDArray last = allPositions ? x : x.get(new NDIndex("{}:", t - 1));
         return lmHead.apply(rmsNorm(last, finalNorm));
+    }
+
+    /**
+     * One token of one sequence (a batch-1 decode step) with the fewest native ops (docs/adr/0023): rotary
+     * embedding as one product with this position's rotation matrix (attention scale folded into the queries'),
+     * heads reshaped straight into the grouped-query layout, keys read through a transposed view of the cache,
+     * cache writes and reads as slice calls without index parsing, and gate|up as one product when the two weights
+     * are adjacent in the file. Same arithmetic as {@link #layer}, up to summation order.
+     */
+    private NDArray decodeLocked(NDManager scope, KvCache cache, long[] ids, int position, LoraAdapter adapter) {
+        NDArray x = embedding(scope.create(ids), embedTokens);
+        int headDim = config.headDim();
+        float[] rotation = rotation(position, 1f);
+        NDArray keyRotation = scope.create(rotation, new Shape(headDim, headDim));
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        for (int i = 0; i < rotation.length; i++) {
+            rotation[i] *= scale;
+        }
+        NDArray queryRotation = scope.create(rotation, new Shape(headDim, headDim));
+        for (int i = 0; i < layers.length; i++) {
+            NDArray next;
+            try (NDManager layerScope = scope.newSubManager()) {
+                x.tempAttach(layerScope);
+                next = decodeLayer(layers[i], i, x, queryRotation, keyRotation, cache, position + 1, layerScope,
+                        adapter);
+                countArrays(layerScope);
+                next.attach(scope);
+            }
+            x.close();
+            x = next;
+        }
+        cache.advance(1);
+        return lmHead.apply(rmsNorm(x, finalNorm));
+    }
+
+    private NDArray decodeLayer(Layer w, int index, NDArray x, NDArray queryRotation, NDArray keyRotation,
+                                KvCache cache, int length, NDManager scope, LoraAdapter adapter) {
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int headDim = config.headDim();
+        int group = heads / kvHeads;
+        NDArray h = rmsNorm(x, w.inputNorm());
+        // Query heads grouped by the KV head they share, [kvHeads, group, d], already rotated and scaled.
+        NDArray q = projectAs(w.qProj(), h, adapter, index, LoraTarget.Q_PROJ, kvHeads, group, headDim)
+                .matMul(queryRotation);
+        NDArray k = projectAs(w.kProj(), h, adapter, index, LoraTarget.K_PROJ, kvHeads, 1, headDim)
+                .matMul(keyRotation);
+        NDArray v = projectAs(w.vProj(), h, adapter, index, LoraTarget.V_PROJ, kvHeads, 1, headDim);
+        cache.writeNext(index, k, v);
+        // [1, kvHeads, group, L]: q [kvHeads, group, d] broadcasts against keysᵀ [1, kvHeads, d, L].
+        NDArray scores = q.matMul(cache.keysTransposed(index, scope, length));
+        NDArray attended = scores.softmax(3).matMul(cache.valuesView(index, scope, length))
+                .reshape(1, (long) heads * headDim);
+        NDArray x2 = x.add(project(w.oProj(), attended, adapter, index, LoraTarget.O_PROJ));
+        NDArray h2 = rmsNorm(x2, w.postNorm());
+        NDArray swiglu;
+        if (w.gateUp() != null && untouched(adapter, LoraTarget.GATE_PROJ) && untouched(adapter, LoraTarget.UP_PROJ)) {
+            NDList gateUp = h2.matMul(w.gateUp().blocks()).reshape(2, config.intermediateSize()).split(2, 0);
+            NDArray gate = gateUp.get(0);
+            swiglu = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(gateUp.get(1));
+        } else {
+            NDArray gate = project(w.gateProj(), h2, adapter, index, LoraTarget.GATE_PROJ);
+            swiglu = gate.mul(gate.getNDArrayInternal().sigmoid())
+                    .mul(project(w.upProj(), h2, adapter, index, LoraTarget.UP_PROJ));
+        }
+        return x2.add(project(w.downProj(), swiglu, adapter, index, LoraTarget.DOWN_PROJ));
+    }
+
+    private static boolean untouched(LoraAdapter adapter, LoraTarget target) {
+        return adapter == null || !adapter.targets().contains(target);
+    }
+
+    /** {@link #project} of one row, reshaped: without adapter delta or bias, the row-block product and one reshape. */
+    private static NDArray projectAs(Projection p, NDArray x, LoraAdapter adapter, int layer, LoraTarget target,
+                                     long... shape) {
+        if (p.blocks() != null && p.bias() == null && untouched(adapter, target)) {
+            return x.matMul(p.blocks()).reshape(shape);
+        }
+        return project(p, x, adapter, layer, target).reshape(shape);
+    }
+
+    /**
+     * M [d, d] with x·M = (x * cos + rotate_half(x) * sin) * scale at {@code position} (HF's apply_rotary_pos_emb):
+     * M = diag(cos) + R·diag(sin) with R the rotate_half matrix; each output sums two products and zeros.
+     */
+    private float[] rotation(int position, float scale) {
+        int d = config.headDim();
+        int half = d / 2;
+        float[] m = new float[d * d];
+        int row = position * d;
+        for (int j = 0; j < d; j++) {
+            m[j * d + j] = cosRows[row + j] * scale;
+        }
+        for (int j = 0; j < half; j++) {
+            // rotate_half(x)[j] = -x[j + half]; rotate_half(x)[j + half] = x[j].
+            m[(j + half) * d + j] = -sinRows[row + j] * scale;
+            m[j * d + j + half] = sinRows[row + j + half] * scale;
+        }
+        return m;
+    }
+
+    /** Layers whose gate and up projections run as one product over one view (adjacent in the file). */
+    int fusedGateUpLayers() {
+        int n = 0;
+        for (Layer w : layers) {
+            n += w.gateUp() != null ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** Opt-in measurement: the [out, in] weights one batch-1 step multiplies by, in step order (LM head last). */
+    List<NDArray> stepWeights() {
+        List<NDArray> out = new ArrayList<>();
+        for (Layer w : layers) {
+            for (Projection p : new Projection[] {w.qProj(), w.kProj(), w.vProj(), w.oProj(), w.gateProj(),
+                    w.upProj(), w.downProj()}) {
+                out.add(p.weight());
+            }
+        }
+        out.add(lmHead.weight());
+        return out;
+    }
+
+    private static void countArrays(NDManager layerScope) {
+        if (COUNT_ARRAYS) {
+            COUNTED_ARRAYS.addAndGet(layerScope.getManagedArrays().size());
+        }
+    }
+
+    /**
+     * Opt-in measurement of the floor of a batch-1 step: only its matrix-vector products, on zero activations of
+     * the right sizes over the same weight views a step uses (row-block form; gate|up fused when {@code fused}).
+     */
+    void projectionsOnly(NDManager scope, boolean fused) {
+        int hidden = config.hiddenSize();
+        NDArray h = scope.zeros(new Shape(1, hidden));
+        NDArray attended = scope.zeros(new Shape(1, (long) config.numHeads() * config.headDim()));
+        NDArray mlp = scope.zeros(new Shape(1, config.intermediateSize()));
+        for (Layer w : layers) {
+            try (NDManager layerScope = scope.newSubManager()) {
+                h.tempAttach(layerScope);
+                attended.tempAttach(layerScope);
+                mlp.tempAttach(layerScope);
+                w.qProj().apply(h);
+                w.kProj().apply(h);
+                w.vProj().apply(h);
+                w.oProj().apply(attended);
+                if (fused && w.gateUp() != null) {
+                    h.matMul(w.gateUp().blocks());
+                } else {
+                    w.gateProj().apply(h);
+                    w.upProj().apply(h);
+                }
+                w.downProj().apply(mlp);
+            }
+        }
+        lmHead.apply(h);
+    }
+
+    /** Opt-in measurement: the LM head's matrix-vector product alone (row-block form), on a zero activation. */
+    void lmHeadOnly(NDManager scope) {
+        lmHead.apply(scope.zeros(new Shape(1, config.hiddenSize())));
     }
 
     /**
@@ -635,6 +823,29 @@ public final class LlamaModel implements AutoCloseable {
         return scope.create(mask, new Shape(t, length));
     }
 
+    /**
+     * The two F32 weights [out1, in] and [out2, in] as one [out1 + out2, in] view when the second starts where the
+     * first ends in the same file (safetensors orders tensors by name: gate_proj, up_proj), mapped once more over
+     * the same bytes (page cache, no copy); null when they are not adjacent or there is no row-block view.
+     */
+    private Projection adjacentPair(Checkpoint checkpoint, String first, String second) {
+        TensorInfo a = checkpoint.tensor(first);
+        TensorInfo b = checkpoint.tensor(second);
+        SafetensorsFile file = checkpoint.fileOf(first);
+        if (GEMV_BLOCKS < 2 || file != checkpoint.fileOf(second) || a.dtype() != TensorDType.F32
+                || b.dtype() != TensorDType.F32 || a.shape().length != 2 || b.shape().length != 2
+                || a.shape()[1] != b.shape()[1] || a.shape()[0] != b.shape()[0]
+                || a.fileOffsetBytes() + a.sizeBytes() != b.fileOffsetBytes()
+                || (a.shape()[0] + b.shape()[0]) % GEMV_BLOCKS != 0) {
+            return null;
+        }
+        ByteBuffer buffer = file.mapRange(first + "+" + second, a.fileOffsetBytes(), a.sizeBytes() + b.sizeBytes());
+        mappedBuffers.add(buffer);
+        NDArray both = manager.create(buffer, new Shape(a.shape()[0] + b.shape()[0], a.shape()[1]),
+                DataType.FLOAT32);
+        return Projection.of(both, null, aliases, 1);
+    }
+
     private NDArray weight(Checkpoint checkpoint, String name) {
         TensorInfo info = checkpoint.tensor(name);
         ByteBuffer buffer = checkpoint.map(name);
@@ -681,7 +892,7 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** cos/sin of position × inverse frequency, [maxPositions, headDim], computed in double and rounded once. */
-    private static NDArray[] ropeTables(NDManager manager, int maxPositions, int headDim, double[] inverseFrequency) {
+    private static float[][] ropeTables(int maxPositions, int headDim, double[] inverseFrequency) {
         int half = headDim / 2;
         float[] cos = new float[maxPositions * headDim];
         float[] sin = new float[maxPositions * headDim];
@@ -696,8 +907,7 @@ public final class LlamaModel implements AutoCloseable {
                 sin[p * headDim + i + half] = s;
             }
         }
-        Shape shape = new Shape(maxPositions, headDim);
-        return new NDArray[] {manager.create(cos, shape), manager.create(sin, shape)};
+        return new float[][] {cos, sin};
     }
 
     /** R with x·R = rotate_half(x) = concat(-x[d/2:], x[:d/2]). */
