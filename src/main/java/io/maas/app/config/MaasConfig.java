@@ -146,6 +146,10 @@ public interface MaasConfig {
         @WithDefault("500")
         int batchMaxEvents();
 
+        /** How long the publisher waits for more events to join a batch after the first (asynchronous to requests). */
+        @WithDefault("25ms")
+        Duration linger();
+
         /** How long the broker may take to acknowledge an event before it is spooled instead. */
         @WithDefault("10s")
         Duration deliveryTimeout();

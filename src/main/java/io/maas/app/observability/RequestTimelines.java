@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,6 +17,7 @@ import io.maas.billing.metering.UsageData;
 import io.maas.billing.metering.UsageEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
@@ -40,6 +42,7 @@ public class RequestTimelines {
     MeterRegistry registry;
 
     private final Map<String, RequestTimeline> open = new ConcurrentHashMap<>();
+    private final Map<String, Meter> meters = new ConcurrentHashMap<>();
     private volatile long slowThresholdNanos;
 
     @PostConstruct
@@ -101,15 +104,18 @@ public class RequestTimelines {
         String model = d.baseModel() == null ? "unknown" : d.baseModel();
         RequestTimeline t = find(event.requestid());
         String endpoint = t == null ? "none" : t.path;
-        Counter.builder("maas.tokens").description("tokens processed, by base model and kind (prompt or completion)")
-                .tag("model", model).tag("kind", "prompt").register(registry).increment(d.promptTokens());
-        Counter.builder("maas.tokens").description("tokens processed, by base model and kind (prompt or completion)")
-                .tag("model", model).tag("kind", "completion").register(registry).increment(d.completionTokens());
+        meter("tokens", model, "prompt", () -> Counter.builder("maas.tokens")
+                .description("tokens processed, by base model and kind (prompt or completion)")
+                .tag("model", model).tag("kind", "prompt").register(registry)).increment(d.promptTokens());
+        meter("tokens", model, "completion", () -> Counter.builder("maas.tokens")
+                .description("tokens processed, by base model and kind (prompt or completion)")
+                .tag("model", model).tag("kind", "completion").register(registry)).increment(d.completionTokens());
         if (d.timeToFirstTokenMs() != null) {
-            Timer.builder("maas.request.ttft").description("time to first token (prefill), by endpoint and base model")
+            meter("ttft", endpoint, model, () -> Timer.builder("maas.request.ttft")
+                    .description("time to first token (prefill), by endpoint and base model")
                     .tag("endpoint", endpoint).tag("model", model).publishPercentileHistogram()
                     .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(2))
-                    .register(registry).record(d.timeToFirstTokenMs(), TimeUnit.MILLISECONDS);
+                    .register(registry)).record(d.timeToFirstTokenMs(), TimeUnit.MILLISECONDS);
         }
         if (t == null) {
             return;
@@ -123,9 +129,9 @@ public class RequestTimelines {
         t.traceId = d.traceId();
         long decodeMs = t.decodeMs();
         if (decodeMs > 0 && d.completionTokens() > 1) {
-            DistributionSummary.builder("maas.request.decode.tokens.per.second")
+            meter("decode", model, "", () -> DistributionSummary.builder("maas.request.decode.tokens.per.second")
                     .description("decode speed of one request (completion tokens after the first, per second)")
-                    .tag("model", model).register(registry).record((d.completionTokens() - 1) * 1000.0 / decodeMs);
+                    .tag("model", model).register(registry)).record((d.completionTokens() - 1) * 1000.0 / decodeMs);
         }
     }
 
@@ -137,11 +143,12 @@ public class RequestTimelines {
             open.remove(t.requestId, t);
         }
         if (t.model != null) {
-            Timer.builder("maas.request.duration")
+            String status = String.valueOf(t.usageStatus);
+            meter("duration", t.path + '\n' + t.model, status, () -> Timer.builder("maas.request.duration")
                     .description("metered requests to the last byte, by endpoint, base model and outcome")
-                    .tag("endpoint", t.path).tag("model", t.model).tag("status", String.valueOf(t.usageStatus))
+                    .tag("endpoint", t.path).tag("model", t.model).tag("status", status)
                     .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(Duration.ofMinutes(10)).register(registry)
+                    .maximumExpectedValue(Duration.ofMinutes(10)).register(registry))
                     .record(t.endedNanos - t.startedNanos, TimeUnit.NANOSECONDS);
         }
         if (t.endedNanos - t.startedNanos >= slowThresholdNanos) {
@@ -152,6 +159,16 @@ public class RequestTimelines {
     /** Timelines linked and not yet ended (a gauge: it must return to zero when traffic stops). */
     public int openCount() {
         return open.size();
+    }
+
+    /**
+     * The meter of this name and tag values, registered once: building the id and asking the registry on every
+     * request cost more than recording (tags are sorted and filtered per call). Bounded like the registry itself:
+     * tag values are endpoints, base models and outcomes.
+     */
+    @SuppressWarnings("unchecked")
+    private <M extends Meter> M meter(String kind, String a, String b, Supplier<M> register) {
+        return (M) meters.computeIfAbsent(kind + '\n' + a + '\n' + b, k -> register.get());
     }
 
     private RequestTimeline find(String requestId) {

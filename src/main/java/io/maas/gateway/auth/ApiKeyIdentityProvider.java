@@ -36,7 +36,7 @@ public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthentica
         if (cached.isPresent()) {
             return Uni.createFrom().item(identity(cached.get()));
         }
-        return context.runBlocking(() -> keys.authenticate(request.secret()).map(this::identity)
+        return context.runBlocking(() -> keys.authenticateShared(request.secret()).map(this::identity)
                 .orElseThrow(() -> new AuthenticationFailedException("invalid API key")));
     }
 

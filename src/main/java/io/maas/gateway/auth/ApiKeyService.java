@@ -5,6 +5,9 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -28,6 +31,9 @@ public class ApiKeyService {
     TransactionSynchronizationRegistry transactions;
 
     private KeyCache cache;
+    /** Database lookups in progress by key hash: concurrent misses of one key share one (see {@link #authenticateShared}). */
+    private final ConcurrentHashMap<String, CompletableFuture<Optional<KeyPrincipal>>> lookups = new ConcurrentHashMap<>();
+    private final AtomicLong databaseLookups = new AtomicLong();
 
     @PostConstruct
     void init() {
@@ -71,6 +77,44 @@ public class ApiKeyService {
         return cache.get(ApiKeySecrets.hash(secret));
     }
 
+    /**
+     * As {@link #authenticate}, but a request that misses the cache while the same key is already being looked up
+     * waits for that lookup instead of querying too: when a busy key's entry expires, one query instead of one per
+     * request in flight. {@link #invalidate} forgets the lookup in flight, so a request arriving after a revocation
+     * never takes the answer of a lookup that started before it.
+     */
+    public Optional<KeyPrincipal> authenticateShared(String secret) {
+        if (!ApiKeySecrets.looksLikeKey(secret)) {
+            return Optional.empty();
+        }
+        String key = KeyCache.key(ApiKeySecrets.hash(secret));
+        CompletableFuture<Optional<KeyPrincipal>> mine = new CompletableFuture<>();
+        CompletableFuture<Optional<KeyPrincipal>> running = lookups.putIfAbsent(key, mine);
+        if (running != null) {
+            try {
+                return running.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                // The shared lookup failed (e.g. the database): this request tries on its own.
+                return authenticate(secret);
+            }
+        }
+        try {
+            Optional<KeyPrincipal> found = authenticate(secret);
+            mine.complete(found);
+            return found;
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            lookups.remove(key, mine);
+        }
+    }
+
+    /** Database lookups of keys so far (a test hook for the sharing above). */
+    long databaseLookups() {
+        return databaseLookups.get();
+    }
+
     /** The principal of an active key with this secret, if any (from the cache, else the database). */
     @Transactional
     public Optional<KeyPrincipal> authenticate(String secret) {
@@ -82,6 +126,7 @@ public class ApiKeyService {
         if (hit.isPresent()) {
             return hit;
         }
+        databaseLookups.incrementAndGet();
         ApiKeyEntity key = ApiKeyEntity.findByHash(hash);
         // The lookup is by hash; compare again in constant time so equality is never decided byte by byte.
         if (key == null || !MessageDigest.isEqual(hash, key.keyHash) || key.revokedAt != null) {
@@ -98,6 +143,7 @@ public class ApiKeyService {
      */
     public void invalidate(byte[] hash) {
         cache.invalidate(hash);
+        lookups.remove(KeyCache.key(hash));
         if (transactions.getTransactionStatus() == Status.STATUS_ACTIVE) {
             transactions.registerInterposedSynchronization(new Synchronization() {
                 @Override
@@ -107,6 +153,7 @@ public class ApiKeyService {
                 @Override
                 public void afterCompletion(int status) {
                     cache.invalidate(hash);
+                    lookups.remove(KeyCache.key(hash));
                 }
             });
         }

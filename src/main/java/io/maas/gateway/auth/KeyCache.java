@@ -67,7 +67,7 @@ final class KeyCache {
         return entries.size();
     }
 
-    private static String key(byte[] hash) {
+    static String key(byte[] hash) {
         return Base64.getEncoder().encodeToString(hash);
     }
 }

@@ -62,7 +62,7 @@ public class UsagePublisher {
                 .register(registry);
         var producerConfig = UsageEventPublisher.producerConfig(bootstrapServers, metering.deliveryTimeout().toMillis());
         publisher = new UsageEventPublisher(() -> new KafkaProducer<>(producerConfig), spool, metering.queueCapacity(),
-                metering.batchMaxEvents(), metering.spoolMaxBytes(), nanos -> latency.record(nanos, TimeUnit.NANOSECONDS));
+                metering.batchMaxEvents(), metering.spoolMaxBytes(), metering.linger(), nanos -> latency.record(nanos, TimeUnit.NANOSECONDS));
         Gauge.builder("maas.metering.queue.depth", () -> publisher.stats().queueDepth()).register(registry);
         Gauge.builder("maas.metering.spool.entries", () -> publisher.stats().spoolEntries()).register(registry);
         Gauge.builder("maas.metering.spool.bytes", () -> publisher.stats().spoolBytes()).register(registry);
@@ -81,6 +81,11 @@ public class UsagePublisher {
     /** False while the spool is nearly full: new requests are refused rather than served unmetered. */
     public boolean isAccepting() {
         return publisher.isAccepting();
+    }
+
+    /** Changes the running publisher's batch linger ({@code maas.metering.linger} at start). */
+    public void setLinger(java.time.Duration linger) {
+        publisher.setLinger(linger);
     }
 
     public UsageEventPublisher.Stats stats() {

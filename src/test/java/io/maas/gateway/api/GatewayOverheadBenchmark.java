@@ -33,6 +33,7 @@ import io.maas.inference.engine.LlamaEngine;
 import io.maas.inference.engine.TokenLogprob;
 import io.maas.inference.scheduler.BatchScheduler;
 import io.maas.testing.EmbeddedServicesResource;
+import io.maas.testing.TestSampling;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -44,13 +45,22 @@ import io.smallrye.reactive.messaging.kafka.KafkaClientService;
  * {@link BatchScheduler} instance the gateway uses, at 1, 16 and 64 concurrent clients. HTTP load comes from
  * {@code wrk} (Debian package) when it is on the PATH, else from java.net.http clients in this JVM. Run with
  * {@code ./maas bench}; {@code -Dbench.gateway.seconds=N} sets the length of each row (default 8),
- * {@code -Dbench.gateway.client=java} forces the in-JVM clients.
+ * {@code -Dbench.gateway.client=java} forces the in-JVM clients, {@code -Dbench.gateway.clients=64} picks the rows,
+ * {@code -Dbench.gateway.quick=true} keeps only the primary and CPU rows. Traces are sampled as in production
+ * (ratio 0, {@link TestSampling}) unless {@code -Dbench.gateway.sample-traces=true} keeps the test profile's ratio 1;
+ * {@code -Dbench.gateway.ab-traces=true} adds, after each HTTP row, the same row with every trace recorded, and
+ * {@code -Dbench.gateway.ab-linger=0,20} the same row with each of these usage-publisher lingers (ms). For a
+ * profile start JFR with the JVM ({@code -DargLine=-XX:StartFlightRecording=settings=profile,filename=x.jfr}):
+ * started mid-run, JFR retransforms JDK classes and the deoptimized code recompiles through the measured row.
  */
 @QuarkusTest
 @QuarkusTestResource(value = EmbeddedServicesResource.class, restrictToAnnotatedClass = false)
 class GatewayOverheadBenchmark {
     private static final String BODY = "{\"model\":\"demo-tiny\",\"prompt\":\"Hello\",\"max_tokens\":1,\"temperature\":0}";
-    private static final int[] CLIENTS = {1, 16, 64};
+    private static final int[] CLIENTS = Arrays.stream(System.getProperty("bench.gateway.clients", "1,16,64").split(","))
+            .mapToInt(c -> Integer.parseInt(c.trim())).toArray();
+    /** Only the primary rows (consumer paused) and the CPU table: no consumer-running, direct or streaming rows. */
+    private static final boolean QUICK = Boolean.getBoolean("bench.gateway.quick");
 
     @Inject
     ModelRegistry models;
@@ -58,6 +68,12 @@ class GatewayOverheadBenchmark {
     EngineSchedulers schedulers;
     @Inject
     KafkaClientService kafka;
+    @Inject
+    TestSampling sampling;
+    @Inject
+    io.maas.gateway.metering.UsagePublisher usagePublisher;
+    @Inject
+    io.maas.app.config.MaasConfig config;
 
     @TestHTTPResource("/")
     java.net.URL base;
@@ -65,6 +81,17 @@ class GatewayOverheadBenchmark {
     @Test
     void gatewayOverhead() throws Exception {
         assumeTrue(Boolean.getBoolean("benchmarks"), "benchmarks run only with -Dbenchmarks=true");
+        // Production samples no trace (quarkus.otel.traces.sampler.arg=0); the test profile records every one.
+        boolean sampleTraces = Boolean.getBoolean("bench.gateway.sample-traces");
+        sampling.setRatio(sampleTraces ? 1.0 : 0.0);
+        try {
+            run();
+        } finally {
+            sampling.setRatio(1.0);
+        }
+    }
+
+    private void run() throws Exception {
         Duration row = Duration.ofSeconds(Integer.getInteger("bench.gateway.seconds", 8));
         LlamaEngine engine = models.find("demo-tiny").orElseThrow();
         // The engine path of a served request: the gateway's own scheduler for this model, not a second one.
@@ -88,7 +115,7 @@ class GatewayOverheadBenchmark {
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
                 LlamaEngine.nativeThreading(), completions.tool());
         System.out.println("command: ./maas bench -pl src -Dtest=GatewayOverheadBenchmark   (" + row.toSeconds()
-                + " s per row)");
+                + " s per row; traces sampled: " + Boolean.getBoolean("bench.gateway.sample-traces") + ")");
         // Warm-up long enough for the JIT to compile the HTTP path (RESTEasy, Jackson, security, Kafka producer):
         // with 50 requests, the first rows measured mostly the interpreter (1 client: 20.7 ms vs 5.0 ms warm).
         // Then on until the JIT is quiet: with the in-JVM broker, Quarkus and Netty to compile on 2 busy cores, 20 s
@@ -128,6 +155,31 @@ class GatewayOverheadBenchmark {
             CpuUse cpuHttp = CpuUse.start();
             Result h = completions.run(clients, row);
             cpuHttp.stop(h, row);
+            if (Boolean.getBoolean("bench.gateway.ab-traces")) {
+                // A/B in the same minutes: the same row with every trace recorded (the test profile's ratio 1).
+                sampling.setRatio(1.0);
+                CpuUse cpuSampled = CpuUse.start();
+                Result sampled = completions.run(clients, row);
+                cpuSampled.stop(sampled, row);
+                sampling.setRatio(Boolean.getBoolean("bench.gateway.sample-traces") ? 1.0 : 0.0);
+                cpuRows.add(String.format("| %d | HTTP, every trace recorded (%.0f req/s, p50 %.2f, p99 %.2f ms) | %.2f | %s | %s |",
+                        clients, sampled.perSecond(), sampled.p50Ms(), sampled.p99Ms(), cpuSampled.processMsPerRequest(),
+                        cpuSampled.byThreadGroup(), cpuSampled.memory()));
+            }
+            for (String ms : System.getProperty("bench.gateway.ab-linger", "").split(",")) {
+                if (ms.isBlank()) {
+                    continue;
+                }
+                // A/B of the usage publisher's batch linger in the same minutes (ADR 0021).
+                usagePublisher.setLinger(Duration.ofMillis(Long.parseLong(ms.trim())));
+                CpuUse cpuLinger = CpuUse.start();
+                Result lingered = completions.run(clients, row);
+                cpuLinger.stop(lingered, row);
+                usagePublisher.setLinger(config.metering().linger());
+                cpuRows.add(String.format("| %d | HTTP, usage linger %s ms (%.0f req/s, p50 %.2f, p99 %.2f ms) | %.2f | %s | %s |",
+                        clients, ms.trim(), lingered.perSecond(), lingered.p50Ms(), lingered.p99Ms(),
+                        cpuLinger.processMsPerRequest(), cpuLinger.byThreadGroup(), cpuLinger.memory()));
+            }
             CpuUse cpuScheduler = CpuUse.start();
             Result s = measure(viaScheduler, clients, row);
             cpuScheduler.stop(s, row);
@@ -135,11 +187,11 @@ class GatewayOverheadBenchmark {
                     cpuHttp.byThreadGroup(), cpuHttp.memory()));
             cpuRows.add(String.format("| %d | in-process | %.2f | %s | %s |", clients,
                     cpuScheduler.processMsPerRequest(), cpuScheduler.byThreadGroup(), cpuScheduler.memory()));
-            Result d = measure(engineDirect, clients, row);
+            Result d = QUICK ? new Result(0, 0, 0) : measure(engineDirect, clients, row);
             consumer.resume().await().atMost(Duration.ofSeconds(10));
             Thread.sleep(5_000); // let it catch up on the paused row's events
             String loadRunning = loadAverage();
-            Result r = completions.run(clients, row);
+            Result r = QUICK ? new Result(0, 0, 0) : completions.run(clients, row);
             primary.add(String.format("| %d | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f | %.2f |", clients,
                     load, h.p50Ms(), h.p99Ms(), s.p50Ms(), s.p99Ms(), h.p50Ms() - s.p50Ms(), h.p99Ms() - s.p99Ms(),
                     h.perSecond(), s.perSecond(), h.perSecond() / s.perSecond()));
@@ -167,7 +219,9 @@ class GatewayOverheadBenchmark {
         System.out.println("| clients | path | process CPU ms/request | by Java thread group | per request |");
         System.out.println("|---|---|---|---|---|");
         cpuRows.forEach(System.out::println);
-        streaming(scheduler, root);
+        if (!QUICK) {
+            streaming(scheduler, root);
+        }
     }
 
     /** Time to the first byte of a streamed completion against the scheduler's own time to first token. */

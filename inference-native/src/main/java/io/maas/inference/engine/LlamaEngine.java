@@ -51,7 +51,7 @@ public final class LlamaEngine implements AutoCloseable {
     }
 
     /**
-     * Applies the process-wide native defaults (DJL offline, PyTorch threads, passive OpenMP waiting) now. They must
+     * Applies the process-wide native defaults (DJL offline, PyTorch threads, bounded OpenMP spinning) now. They must
      * be in place before any DJL engine loads PyTorch's native library, which other DJL engines (OnnxRuntime) also do:
      * call this first in a process that loads those too. Idempotent; loading a model calls it as well.
      */
@@ -59,11 +59,12 @@ public final class LlamaEngine implements AutoCloseable {
         PyTorchSetup.apply();
     }
 
-    /** The native threading in force, for benchmark and start-up lines: intra-op threads and OpenMP's wait policy. */
+    /** The native threading in force, for benchmark and start-up lines: intra-op threads and how OpenMP waits. */
     public static String nativeThreading() {
         PyTorchSetup.apply();
         return "PyTorch intra-op threads " + System.getProperty(PyTorchSetup.THREADS_PROPERTY) + ", OMP_WAIT_POLICY "
-                + PyTorchSetup.ompWaitPolicy();
+                + PyTorchSetup.processEnvironment(PyTorchSetup.OMP_WAIT_POLICY) + ", GOMP_SPINCOUNT "
+                + PyTorchSetup.processEnvironment(PyTorchSetup.GOMP_SPINCOUNT);
     }
 
     private final String modelId;
