@@ -42,6 +42,12 @@ public final class LlamaEngine implements AutoCloseable {
 
     /** Resident adapters by default (override with {@code -Dinference.maxResidentAdapters} or {@link #load(Path, int)}). */
     public static final int DEFAULT_MAX_RESIDENT_ADAPTERS = Integer.getInteger("inference.maxResidentAdapters", 16);
+    /**
+     * Whether a decode step with one sequence runs the single-sequence forward (the lean layer over the sequence's
+     * arena slot, docs/adr/0023) rather than the batched path with one row (default true; false is for A/B
+     * measurement), read when an engine loads.
+     */
+    public static final String LEAN_ONE_ROW_PROPERTY = "inference.leanOneRow";
 
     /** No byte bound on resident adapters unless one is given to {@link #load(Path, int, long)}. */
     public static final long UNBOUNDED_ADAPTER_BYTES = Long.MAX_VALUE;
@@ -78,6 +84,7 @@ public final class LlamaEngine implements AutoCloseable {
     private final int decodableVocabSize;
     private final int computeSlots;
     private final Semaphore compute;
+    private final boolean leanOneRow;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final int maxResidentAdapters;
     private final long maxResidentAdapterBytes;
@@ -110,6 +117,7 @@ public final class LlamaEngine implements AutoCloseable {
         this.decodableVocabSize = Math.min(config.vocabSize(), tokenizer.vocabSize());
         this.computeSlots = PyTorchSetup.computeSlots();
         this.compute = new Semaphore(computeSlots, true); // fair: concurrent requests advance token by token
+        this.leanOneRow = Boolean.parseBoolean(System.getProperty(LEAN_ONE_ROW_PROPERTY, "true"));
     }
 
     /**
@@ -393,10 +401,10 @@ public final class LlamaEngine implements AutoCloseable {
             acquireCompute();
             try {
                 ensureOpen();
-                if (b == 1 || !anyAdapter) {
+                if ((b == 1 && leanOneRow) || !anyAdapter) {
                     model.releaseAdapterStack(); // the stacked copies of the last mixed batch are not needed now
                 }
-                if (b == 1) {
+                if (b == 1 && leanOneRow) {
                     Sequence s = rows.get(0);
                     try (NDManager stepScope = s.manager.newSubManager()) {
                         flat = model.forward(stepScope, s.cache, new int[] {s.nextToken}, false, s.adapter)
