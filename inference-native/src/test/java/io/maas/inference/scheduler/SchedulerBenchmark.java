@@ -138,6 +138,79 @@ class SchedulerBenchmark {
         }
     }
 
+    /**
+     * A/B in one run of a one-sequence scheduler step: the lean single-sequence layer over the sequence's arena slot
+     * (default) vs the arena's batched path with one row ({@code inference.leanOneRow=false}) vs the lean layer over
+     * a cache of its own ({@code inference.kvArenaSlots=0}, the engine before the arena): three engines over the same
+     * mapped files, batch-1 runs interleaved (order rotating by round), on the bare base and on an adapter.
+     */
+    @Test
+    void oneRowLeanVsBatched() throws Exception {
+        ModelShape shape = ModelShape.SMOLLM_135M;
+        Path dir = MODELS.resolve(shape.name());
+        if (!Files.exists(dir.resolve("model.safetensors"))) {
+            ModelGenerator.write(dir, shape, 2024);
+        }
+        Path adapter = MODELS.resolve(shape.name() + "-lora-r16-0");
+        if (!Files.exists(adapter.resolve("adapter_model.safetensors"))) {
+            ModelGenerator.writeAdapter(adapter, shape, shape.name(), 16, 32,
+                    new HashSet<>(ModelGenerator.ADAPTER_MODULES), 500, false);
+        }
+        int rounds = Integer.getInteger("inference.benchmark.rounds", 6);
+        String[] names = {"lean on arena slot", "batched path, one row", "lean on own cache"};
+        try (LlamaEngine lean = loadOneRow(dir, adapter, true, true);
+             LlamaEngine batched = loadOneRow(dir, adapter, false, true);
+             LlamaEngine own = loadOneRow(dir, adapter, true, false);
+             BatchScheduler s0 = new BatchScheduler(lean, new SchedulerConfig(16, 1 << 20, 1024));
+             BatchScheduler s1 = new BatchScheduler(batched, new SchedulerConfig(16, 1 << 20, 1024));
+             BatchScheduler s2 = new BatchScheduler(own, new SchedulerConfig(16, 1 << 20, 1024))) {
+            BatchScheduler[] schedulers = {s0, s1, s2};
+            System.out.printf("%s, cores %d, load average %.2f%n", LlamaEngine.nativeThreading(),
+                    Runtime.getRuntime().availableProcessors(), load());
+            for (int i = 0; i < 2; i++) { // warm-up, discarded
+                for (BatchScheduler s : schedulers) {
+                    run(s, 1, false);
+                    run(s, 1, true);
+                }
+            }
+            double[][][] figures = new double[2][3][rounds]; // [adapter?][variant][round]
+            for (int round = 0; round < rounds; round++) {
+                for (int a = 0; a < 2; a++) {
+                    for (int k = 0; k < 3; k++) {
+                        int v = (k + round) % 3;
+                        figures[a][v][round] = run(schedulers[v], 1, a == 1);
+                    }
+                }
+                System.out.printf("round %d, tok/s: base %.1f / %.1f / %.1f; adapter %.1f / %.1f / %.1f (%s); load %.2f%n",
+                        round, figures[0][0][round], figures[0][1][round], figures[0][2][round],
+                        figures[1][0][round], figures[1][1][round], figures[1][2][round], String.join(" / ", names),
+                        load());
+            }
+            for (int a = 0; a < 2; a++) {
+                System.out.printf("scheduler batch 1 %s, median of %d: %s %.1f, %s %.1f, %s %.1f tok/s;"
+                        + " lean/batched %.2fx, own/slot %.2fx; load %.2f%n", a == 0 ? "base" : "adapter", rounds,
+                        names[0], median(figures[a][0]), names[1], median(figures[a][1]), names[2],
+                        median(figures[a][2]), median(figures[a][0]) / median(figures[a][1]),
+                        median(figures[a][2]) / median(figures[a][0]), load());
+            }
+        }
+    }
+
+    private static LlamaEngine loadOneRow(Path dir, Path adapter, boolean leanOneRow, boolean arena) {
+        System.setProperty(LlamaEngine.LEAN_ONE_ROW_PROPERTY, Boolean.toString(leanOneRow));
+        if (!arena) {
+            System.setProperty("inference.kvArenaSlots", "0");
+        }
+        try {
+            LlamaEngine engine = LlamaEngine.load(dir, 2);
+            engine.loadAdapter("a0", adapter);
+            return engine;
+        } finally {
+            System.clearProperty(LlamaEngine.LEAN_ONE_ROW_PROPERTY);
+            System.clearProperty("inference.kvArenaSlots");
+        }
+    }
+
     /** Decode at batch 1/4/8/16 and 16 adapters vs the bare base, each line with the load average. */
     private static void decodeFigures(BatchScheduler scheduler, double bound, String label) throws Exception {
         // Warm-up, discarded: the first batch-1 figure of a fresh scheduler read low (12.1 vs 13.1-20.6 tok/s later in
