@@ -434,19 +434,8 @@ public class WorkerFleet implements GenerationBackend {
     }
 
     private List<FleetWire.Vector> callEmbed(String worker, byte[] work, int inputs, Context context) {
-        HttpResponse<byte[]> response;
-        try {
-            HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(worker + FleetWire.EMBEDDINGS_PATH))
-                    .header(FleetWire.TOKEN_HEADER, token()).header("Content-Type", "application/json");
-            W3CTraceContextPropagator.getInstance().inject(context, builder, HttpRequest.Builder::header);
-            response = http.send(builder.POST(HttpRequest.BodyPublishers.ofByteArray(work)).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new RetryableFailure("connection: " + e, true, null);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InferenceException("interrupted while calling worker " + worker, e);
-        }
+        HttpResponse<byte[]> response = post(worker, FleetWire.EMBEDDINGS_PATH, work, context,
+                HttpResponse.BodyHandlers.ofByteArray());
         int status = response.statusCode();
         if (status == 200) {
             try {
@@ -525,22 +514,27 @@ public class WorkerFleet implements GenerationBackend {
         return remote.isValid() ? Context.root().with(Span.wrap(remote)) : current;
     }
 
-    private GenerationResult call(String worker, byte[] work, GenerationService.Target target,
-            GenerationRequest request, GenerationListener listener, Context context) {
-        HttpResponse<InputStream> response;
+    /** POSTs work to a worker's internal API; a connection failure is retryable elsewhere. */
+    private <T> HttpResponse<T> post(String worker, String path, byte[] work, Context context,
+            HttpResponse.BodyHandler<T> handler) {
         try {
-            HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(worker + FleetWire.GENERATE_PATH))
+            HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(worker + path))
                     .header(FleetWire.TOKEN_HEADER, token()).header("Content-Type", "application/json");
             // W3C trace context on the hop: the worker's server span becomes a child of this call's span.
             W3CTraceContextPropagator.getInstance().inject(context, builder, HttpRequest.Builder::header);
-            response = http.send(builder.POST(HttpRequest.BodyPublishers.ofByteArray(work)).build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
+            return http.send(builder.POST(HttpRequest.BodyPublishers.ofByteArray(work)).build(), handler);
         } catch (IOException e) {
             throw new RetryableFailure("connection: " + e, true, null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InferenceException("interrupted while calling worker " + worker, e);
         }
+    }
+
+    private GenerationResult call(String worker, byte[] work, GenerationService.Target target,
+            GenerationRequest request, GenerationListener listener, Context context) {
+        HttpResponse<InputStream> response = post(worker, FleetWire.GENERATE_PATH, work, context,
+                HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200) {
             closeQuietly(response.body());
             // 404: it does not serve this model (yet); 401: misconfigured secret; 5xx: broken. Another may do.
