@@ -311,17 +311,22 @@ class WorkerFleetIT {
 
         // What the gateway shows admins and Prometheus: both workers live with their resident adapters, every
         // request placed with affinity (home or resident, no spill one at a time), per-worker queue gauges.
-        // The view is the workers' last status poll (every 500 ms here): wait for the poll after the last load.
+        // The view is the workers' last status poll (every 500 ms here): wait for a poll after the last request
+        // finished (all adapters are resident from the first round on, so a poll taken during the second round
+        // already shows them, with that round's request still queued).
         JsonNode fleet;
         int shown;
+        int busy;
         long viewDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         do {
             fleet = awaitLiveWorkers(2);
             shown = 0;
+            busy = 0;
             for (JsonNode w : fleet.path("workers")) {
                 shown += w.path("adapters").path("demo-tiny").size();
+                busy += w.path("queued").asInt() + w.path("worker_in_flight").asInt();
             }
-            if (shown == ADAPTERS.size() || System.nanoTime() > viewDeadline) {
+            if ((shown == ADAPTERS.size() && busy == 0) || System.nanoTime() > viewDeadline) {
                 break;
             }
             Thread.sleep(100);
