@@ -24,8 +24,10 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.FluentWait;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import io.maas.testing.Api;
@@ -71,8 +73,9 @@ class ConsoleBrowserTest {
         driver.get(base.toString().replaceAll("/$", "") + path);
     }
 
-    private static WebDriverWait waitUpTo(Duration d) {
-        return new WebDriverWait(driver, d);
+    /** Waits that outlast a page replacing its elements (a form post reloads the page under a polled element). */
+    private static FluentWait<WebDriver> waitUpTo(Duration d) {
+        return new WebDriverWait(driver, d).ignoring(StaleElementReferenceException.class);
     }
 
     private static void screenshot(String name) throws IOException {
