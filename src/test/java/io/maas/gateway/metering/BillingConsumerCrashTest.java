@@ -32,12 +32,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +44,7 @@ import io.maas.billing.metering.UsageStatus;
 import io.maas.billing.usage.UsageLedgerWriter;
 import io.maas.billing.usage.UsageRecorder;
 import io.maas.testing.EmbeddedServicesResource;
+import io.maas.testing.KafkaTestClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -91,10 +88,7 @@ class BillingConsumerCrashTest {
 
         Set<UUID> served = new HashSet<>();
         long tokensServed = 0;
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class))) {
+        try (KafkaTestClient.AckedProducer producer = new KafkaTestClient.AckedProducer(bootstrap)) {
             for (int i = 0; i < EVENTS; i++) {
                 int prompt = 1 + i % 89;
                 int completion = 1 + i % 11;
@@ -104,22 +98,25 @@ class BillingConsumerCrashTest {
                 served.add(e.id());
                 tokensServed += prompt + completion;
                 String value = UsageEventCodec.encodeToString(e);
-                producer.send(new ProducerRecord<>(topic, e.data().tenantId(), value));
+                producer.send(topic, e.data().tenantId(), value);
                 if (i % 10 == 0) {
-                    producer.send(new ProducerRecord<>(topic, e.data().tenantId(), value)); // a producer retry
+                    producer.send(topic, e.data().tenantId(), value); // a producer retry
                 }
             }
             producer.flush();
         }
 
         // The first instance bills one batch properly, then a second one whose offsets it never commits.
+        Set<UUID> consumed = new HashSet<>();
         Set<UUID> storedButNotCommitted = new HashSet<>();
         try (KafkaConsumer<String, String> first = consumer(group)) {
             first.subscribe(List.of(topic));
             List<UsageLedgerWriter.Delivered> batch = nextBatch(first);
+            batch.forEach(d -> consumed.add(d.event().id()));
             recorder.record(batch);
             first.commitSync();
             batch = nextBatch(first);
+            batch.forEach(d -> consumed.add(d.event().id()));
             UsageLedgerWriter.Outcome outcome = recorder.record(batch); // the database commit
             assertTrue(outcome.inserted() > 0, "the batch that is lost to Kafka was new to the database");
             batch.forEach(d -> storedButNotCommitted.add(d.event().id()));
@@ -140,6 +137,7 @@ class BillingConsumerCrashTest {
                 }
                 List<UsageLedgerWriter.Delivered> batch = poll(second);
                 if (!batch.isEmpty()) {
+                    batch.forEach(d -> consumed.add(d.event().id()));
                     duplicatesSkipped += recorder.record(batch).duplicates();
                     batch.stream().map(d -> d.event().id()).filter(storedButNotCommitted::contains)
                             .forEach(redelivered::add);
@@ -147,12 +145,14 @@ class BillingConsumerCrashTest {
                 second.commitSync();
             }
         }
+        assertEquals(served, consumed, "every event sent was consumed");
         assertEquals(storedButNotCommitted, redelivered, "the batch without an offset commit was delivered again");
         assertTrue(duplicatesSkipped >= storedButNotCommitted.size(), "and skipped as already stored");
 
         String like = prefix + "%";
         int events = served.size();
-        assertEquals(events, scalar("select count(*) from usage_records where tenant_id like ?", like));
+        assertEquals(events, scalar("select count(*) from usage_records where tenant_id like ?", like),
+                "one usage record per event id");
         assertEquals(events, scalar("select count(*) from ledger_transactions where kind = 'usage' and tenant_id like ?",
                 like), "one ledger transaction per event id");
         assertEquals(events, scalar("select count(distinct usage_event_id) from ledger_transactions"

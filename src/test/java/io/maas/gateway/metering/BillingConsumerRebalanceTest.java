@@ -41,12 +41,8 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
@@ -59,6 +55,7 @@ import io.maas.billing.metering.UsageStatus;
 import io.maas.billing.usage.UsageLedgerWriter;
 import io.maas.billing.usage.UsageRecorder;
 import io.maas.testing.EmbeddedServicesResource;
+import io.maas.testing.KafkaTestClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -98,12 +95,12 @@ class BillingConsumerRebalanceTest {
     /** The usage the test serves: what it produced, counted once per event id. */
     private static final class Stream {
         private final List<String> tenants;
-        private final KafkaProducer<String, String> producer;
+        private final KafkaTestClient.AckedProducer producer;
         private final Set<UUID> ids = new HashSet<>();
         private long tokens;
         private int sent;
 
-        Stream(List<String> tenants, KafkaProducer<String, String> producer) {
+        Stream(List<String> tenants, KafkaTestClient.AckedProducer producer) {
             this.tenants = tenants;
             this.producer = producer;
         }
@@ -120,9 +117,9 @@ class BillingConsumerRebalanceTest {
                 ids.add(e.id());
                 tokens += prompt + completion;
                 String value = UsageEventCodec.encodeToString(e);
-                producer.send(new ProducerRecord<>(UsageEvent.TOPIC, e.data().tenantId(), value));
+                producer.send(UsageEvent.TOPIC, e.data().tenantId(), value);
                 if (n % 10 == 0) {
-                    producer.send(new ProducerRecord<>(UsageEvent.TOPIC, e.data().tenantId(), value));
+                    producer.send(UsageEvent.TOPIC, e.data().tenantId(), value);
                 }
                 if (n % STEP_EVENTS == STEP_EVENTS - 1) {
                     producer.flush();
@@ -144,7 +141,7 @@ class BillingConsumerRebalanceTest {
         }
 
         void poison(String tenant) {
-            producer.send(new ProducerRecord<>(UsageEvent.TOPIC, tenant, "{not a usage event"));
+            producer.send(UsageEvent.TOPIC, tenant, "{not a usage event");
         }
     }
 
@@ -183,10 +180,7 @@ class BillingConsumerRebalanceTest {
         }, "second-billing-consumer");
         Stream stream;
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
-                KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
-                        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class))) {
+                KafkaTestClient.AckedProducer producer = new KafkaTestClient.AckedProducer(bootstrap)) {
             int partitions = admin.describeTopics(List.of(UsageEvent.TOPIC)).allTopicNames().get(30, TimeUnit.SECONDS)
                     .get(UsageEvent.TOPIC).partitions().size();
             assertTrue(partitions >= 2, "the usage topic has partitions to split between two instances");
