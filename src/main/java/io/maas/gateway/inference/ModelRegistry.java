@@ -59,8 +59,9 @@ public class ModelRegistry {
                 loaded.put(engine.modelId(), engine);
                 times.put(engine.modelId(), Instant.now());
                 LOG.infof("model %s loaded%s from %s in %d ms", engine.modelId(),
-                        engine.metadataOnly() ? " (metadata only, no weights)" : "", dir,
-                        (System.nanoTime() - started) / 1_000_000);
+                        engine.metadataOnly() ? " (metadata only, no weights)"
+                                : " (" + engine.computeThreads() + " intra-op thread(s) per step)",
+                        dir, (System.nanoTime() - started) / 1_000_000);
             }
             engines = Collections.unmodifiableMap(loaded);
             loadedAt = Collections.unmodifiableMap(times);

@@ -201,6 +201,21 @@ class GatewayOverheadBenchmark {
             schedulerOwn.add(String.format("| %d | %.2f | %.2f | %.0f | %.2f | %.2f | %.0f |", clients, s.p50Ms(),
                     s.p99Ms(), s.perSecond(), d.p50Ms(), d.p99Ms(), d.perSecond()));
         }
+        // The floor under any request to this server, measured the same way: the HTTP path without the engine.
+        // A throughput within 10 % of in-process needs the completion's whole HTTP path to cost less CPU than this.
+        consumer.pause().await().atMost(Duration.ofSeconds(10));
+        Thread.sleep(2_000);
+        int floorClients = CLIENTS[CLIENTS.length - 1];
+        for (var floor : List.of(java.util.Map.entry("GET /q/health/live (no auth, no engine)", health),
+                java.util.Map.entry("GET /v1/models (API key, JSON, no engine)", listModels))) {
+            CpuUse cpu = CpuUse.start();
+            Result f = floor.getValue().run(floorClients, row);
+            cpu.stop(f, row);
+            cpuRows.add(String.format("| %d | %s (%.0f req/s, p50 %.2f, p99 %.2f ms) | %.2f | %s | %s |", floorClients,
+                    floor.getKey(), f.perSecond(), f.p50Ms(), f.p99Ms(), cpu.processMsPerRequest(), cpu.byThreadGroup(),
+                    cpu.memory()));
+        }
+        consumer.resume().await().atMost(Duration.ofSeconds(10));
         System.out.println("\nHTTP vs in-process through the same scheduler, billing consumer paused (ms; overhead = HTTP - in-process):");
         System.out.println("| clients | load avg | HTTP p50 | HTTP p99 | in-process p50 | in-process p99 | p50 overhead"
                 + " | p99 overhead | HTTP req/s | in-process req/s | throughput ratio |");

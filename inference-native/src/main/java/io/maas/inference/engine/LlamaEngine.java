@@ -115,7 +115,9 @@ public final class LlamaEngine implements AutoCloseable {
         this.chatTemplate = chatTemplate;
         this.eosTokenIds = Set.copyOf(config.eosTokenIds());
         this.decodableVocabSize = Math.min(config.vocabSize(), tokenizer.vocabSize());
-        this.computeSlots = PyTorchSetup.computeSlots();
+        // Steps that may run at once: a model on one intra-op thread (ADR 0024) can run one per core.
+        this.computeSlots = model == null ? PyTorchSetup.computeSlots()
+                : Math.max(1, PyTorchSetup.cores() / model.computeThreads());
         this.compute = new Semaphore(computeSlots, true); // fair: concurrent requests advance token by token
         this.leanOneRow = Boolean.parseBoolean(System.getProperty(LEAN_ONE_ROW_PROPERTY, "true"));
     }
@@ -479,6 +481,11 @@ public final class LlamaEngine implements AutoCloseable {
     /** Test and tooling access to the forward pass. */
     LlamaModel model() {
         return model;
+    }
+
+    /** Intra-op threads each forward step of this model runs on (docs/adr/0024); 0 without weights. */
+    public int computeThreads() {
+        return model == null ? 0 : model.computeThreads();
     }
 
     ModelTokenizer tokenizer() {

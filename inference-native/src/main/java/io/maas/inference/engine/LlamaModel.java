@@ -53,6 +53,12 @@ public final class LlamaModel implements AutoCloseable {
      * measurement), read when a model loads: docs/adr/0023-lean-decode-step.md.
      */
     static final String LEAN_DECODE_PROPERTY = "inference.leanDecode";
+    /**
+     * Weight bytes a decode step reads from which a model's steps use all the intra-op threads (default 16 MiB);
+     * below it they run on one, read when a model loads: docs/adr/0024-intra-op-threads-per-model.md.
+     */
+    static final String PARALLEL_MIN_BYTES_PROPERTY = "inference.parallelMinBytes";
+    static final long DEFAULT_PARALLEL_MIN_BYTES = 16L << 20;
     /** Opt-in profiling: counts the arrays each layer of a forward pass creates into {@link #COUNTED_ARRAYS}. */
     static final boolean COUNT_ARRAYS = Boolean.getBoolean("inference.countStepArrays");
     static final AtomicLong COUNTED_ARRAYS = new AtomicLong();
@@ -78,6 +84,8 @@ public final class LlamaModel implements AutoCloseable {
     /** Uncapped: W·xᵀ products land here (their first operand's manager) for the instant before they move. */
     private final NDManager aliases;
     private final int weightFirstMaxRows;
+    /** Intra-op threads of this model's forward passes (1 for a model too small to gain from a second one). */
+    private final int computeThreads;
     /** Adapter matrices stacked by arena slot for mixed-adapter batches; guarded by itself. */
     private final LoraSlots[] loraSlots = new LoraSlots[1];
 
@@ -173,6 +181,31 @@ public final class LlamaModel implements AutoCloseable {
         this.attentionScale = manager.create((float) (1.0 / Math.sqrt(headDim)));
         this.arena = KvArena.shared(manager, config.numLayers(), config.numKvHeads(), headDim,
                 Integer.getInteger(KV_ARENA_SLOTS_PROPERTY, 32), Long.getLong(KV_ARENA_BYTES_PROPERTY, 512L << 20));
+        this.computeThreads = computeThreads(stepBytes(), Long.getLong(PARALLEL_MIN_BYTES_PROPERTY,
+                DEFAULT_PARALLEL_MIN_BYTES), PyTorchSetup.intraOpThreads());
+    }
+
+    /**
+     * A small model's ops are too short to split: each parallel region costs a wake-up and a barrier of the second
+     * thread, and while that thread spins at the barrier it takes the core the gateway's threads need (the tiny
+     * model's HTTP throughput rose from 0.70 to 0.98 of in-process on one thread).
+     */
+    static int computeThreads(long stepBytes, long parallelMinBytes, int configuredThreads) {
+        return stepBytes >= parallelMinBytes ? configuredThreads : 1;
+    }
+
+    /** Weight bytes one decode step reads: every projection and the LM head. */
+    long stepBytes() {
+        long bytes = 0;
+        for (NDArray w : stepWeights()) {
+            bytes += w.getShape().size() * w.getDataType().getNumOfBytes();
+        }
+        return bytes;
+    }
+
+    /** Intra-op threads this model's forward passes run on. */
+    public int computeThreads() {
+        return computeThreads;
     }
 
     /** Maps every weight of {@code checkpoint} into a new model-level manager; the checkpoint may be closed after. */
@@ -248,6 +281,7 @@ public final class LlamaModel implements AutoCloseable {
                 throw new InferenceException("token id " + tokenIds[i] + " outside the vocabulary");
             }
         }
+        PyTorchSetup.useThreads(computeThreads);
         cache.arena().readLock().lock();
         try {
             return forwardLocked(scope, cache, ids, positions, start, allPositions, adapter);
@@ -485,6 +519,7 @@ public final class LlamaModel implements AutoCloseable {
             anyAdapter |= adapters[i] != null;
             oneArena &= caches[i].arena() == arena;
         }
+        PyTorchSetup.useThreads(computeThreads);
         List<KvArena> locked = new ArrayList<>();
         try {
             for (KvCache c : caches) {

@@ -1,5 +1,7 @@
 package io.maas.inference.engine;
 
+import ai.djl.pytorch.jni.JniUtils;
+
 import java.util.function.Function;
 
 /**
@@ -41,13 +43,41 @@ final class PyTorchSetup {
 
     /** Forward steps that may run at once: each uses the intra-op threads, together they must not exceed the cores. */
     static int computeSlots() {
-        int threads;
-        try {
-            threads = Math.max(1, Integer.parseInt(System.getProperty(THREADS_PROPERTY, "1").trim()));
-        } catch (NumberFormatException e) {
-            threads = cores();
+        return Math.max(1, cores() / intraOpThreads());
+    }
+
+    /** The configured intra-op threads (PyTorch's {@code ai.djl.pytorch.num_threads}; {@link #apply} defaults it). */
+    static int intraOpThreads() {
+        String configured = System.getProperty(THREADS_PROPERTY);
+        if (configured == null) {
+            return cores(); // what apply() will set
         }
-        return Math.max(1, cores() / threads);
+        try {
+            return Math.max(1, Integer.parseInt(configured.trim()));
+        } catch (NumberFormatException e) {
+            return cores();
+        }
+    }
+
+    /** What the calling thread last asked PyTorch for, so a step costs no JNI call when nothing changes. */
+    private static final ThreadLocal<int[]> THREADS_OF_THIS_THREAD = ThreadLocal.withInitial(() -> new int[1]);
+
+    /**
+     * Makes the ops the calling thread runs next use {@code threads} intra-op threads (docs/adr/0024). PyTorch keeps
+     * the count per thread (OpenMP's and MKL's thread-local settings), so each model's steps can have their own
+     * without touching another model's scheduler thread.
+     */
+    static void useThreads(int threads) {
+        int[] current = THREADS_OF_THIS_THREAD.get();
+        if (current[0] != threads) {
+            JniUtils.setNumThreads(threads);
+            current[0] = threads;
+        }
+    }
+
+    /** The calling thread's intra-op threads as PyTorch reports them. */
+    static int threadsOfThisThread() {
+        return JniUtils.getNumThreads();
     }
 
     /**
@@ -104,7 +134,7 @@ final class PyTorchSetup {
         }
     }
 
-    private static int cores() {
+    static int cores() {
         return Runtime.getRuntime().availableProcessors();
     }
 

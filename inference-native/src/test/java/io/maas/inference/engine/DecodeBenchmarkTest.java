@@ -73,6 +73,22 @@ class DecodeBenchmarkTest {
             double seconds = (System.nanoTime() - g0) / 1e9;
             System.out.printf("%s: generate() %d prompt + %d completion tokens in %.2f s (%.1f completion tok/s)%n",
                     shape.name(), r.promptTokens(), r.completionTokens(), seconds, r.completionTokens() / seconds);
+            // Greedy vs sampled (temperature 1, as the scheduler bench decodes), decode rate after the first token.
+            for (int round = 0; round < 3; round++) {
+                StringBuilder line = new StringBuilder(shape.name() + " generate() decode tok/s after the first token:");
+                for (boolean sampled : new boolean[] {false, true}) {
+                    GenerationRequest.Builder b = GenerationRequest.builder().setPrompt(PROMPT).setMaxTokens(decodeTokens);
+                    if (sampled) {
+                        b.optTemperature(1.0).optSeed(round);
+                    }
+                    long s = System.nanoTime();
+                    GenerationResult g = engine.generate(b.build());
+                    double decode = (System.nanoTime() - s) / 1e9 - g.timeToFirstTokenMs() / 1000.0;
+                    line.append(String.format(" %s %.1f (%d tokens);", sampled ? "sampled" : "greedy",
+                            (g.completionTokens() - 1) / decode, g.completionTokens()));
+                }
+                System.out.println(line);
+            }
         }
     }
 

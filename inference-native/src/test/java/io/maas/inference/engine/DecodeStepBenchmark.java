@@ -250,11 +250,34 @@ class DecodeStepBenchmark {
                         }
                     }
                 })));
-                line.append(String.format(" W·xᵀ %.2f", median(7, () -> {
+                line.append(String.format(" W·xᵀ %.2f;", median(7, () -> {
                     try (NDManager scope = views.newSubManager()) {
                         for (NDArray w : weights) {
                             NDArray x = scope.ones(new Shape(w.getShape().get(1), 1));
                             w.matMul(x).attach(scope);
+                        }
+                    }
+                })));
+                // A 1-D x makes torch.matmul a matrix-vector product (addmv, BLAS gemv) rather than a gemm.
+                line.append(String.format(" W·x (1-D, mv) %.2f;", median(7, () -> {
+                    try (NDManager scope = views.newSubManager()) {
+                        for (NDArray w : weights) {
+                            NDArray x = scope.ones(new Shape(w.getShape().get(1)));
+                            w.matMul(x).attach(scope);
+                        }
+                    }
+                })));
+                // A 1x1 convolution over one position: PyTorch hands fp32 convolutions to oneDNN, not MKL.
+                line.append(String.format(" conv1d %.2f", median(7, () -> {
+                    try (NDManager scope = views.newSubManager()) {
+                        for (NDArray w : weights) {
+                            long out = w.getShape().get(0);
+                            long in = w.getShape().get(1);
+                            NDArray x = scope.ones(new Shape(1, in, 1));
+                            NDArray k = w.reshape(out, in, 1);
+                            x.getNDArrayInternal().convolution(x, k, null, new Shape(1), new Shape(0), new Shape(1), 1)
+                                    .attach(scope);
+                            k.attach(scope);
                         }
                     }
                 })));
@@ -283,9 +306,23 @@ class DecodeStepBenchmark {
                         x.getNDArrayInternal().linear(x, head, null);
                     }
                 })));
-                line.append(String.format(" W·xᵀ %.2f", median(9, () -> {
+                line.append(String.format(" W·xᵀ %.2f;", median(9, () -> {
                     try (NDManager scope = views.newSubManager()) {
                         head.matMul(scope.ones(new Shape(in, 1))).attach(scope);
+                    }
+                })));
+                line.append(String.format(" W·x (1-D, mv) %.2f;", median(9, () -> {
+                    try (NDManager scope = views.newSubManager()) {
+                        head.matMul(scope.ones(new Shape(in))).attach(scope);
+                    }
+                })));
+                line.append(String.format(" conv1d %.2f", median(9, () -> {
+                    try (NDManager scope = views.newSubManager()) {
+                        NDArray x = scope.ones(new Shape(1, in, 1));
+                        NDArray k = head.reshape(out, in, 1);
+                        x.getNDArrayInternal().convolution(x, k, null, new Shape(1), new Shape(0), new Shape(1), 1)
+                                .attach(scope);
+                        k.attach(scope);
                     }
                 })));
                 System.out.println(line);
