@@ -146,6 +146,7 @@ class GatewayOverheadBenchmark {
         List<String> consumerRunning = new ArrayList<>();
         List<String> schedulerOwn = new ArrayList<>();
         List<String> cpuRows = new ArrayList<>();
+        List<String> repeats = new ArrayList<>();
         var consumer = kafka.getConsumer("usage-in");
         for (int clients : CLIENTS) {
             // In production the billing consumer runs in its own pods (role billing): pause the in-JVM one.
@@ -187,6 +188,12 @@ class GatewayOverheadBenchmark {
                     cpuHttp.byThreadGroup(), cpuHttp.memory()));
             cpuRows.add(String.format("| %d | in-process | %.2f | %s | %s |", clients,
                     cpuScheduler.processMsPerRequest(), cpuScheduler.byThreadGroup(), cpuScheduler.memory()));
+            // The same pair again: how far two identical rows differ here is the noise under any overhead figure.
+            Result h2 = completions.run(clients, row);
+            Result s2 = measure(viaScheduler, clients, row);
+            repeats.add(String.format("| %d | %.2f / %.2f | %.2f / %.2f | %.2f | %.2f | %.2f | %.2f |", clients,
+                    h.p99Ms(), h2.p99Ms(), s.p99Ms(), s2.p99Ms(), h.p99Ms() - s.p99Ms(), h2.p99Ms() - s2.p99Ms(),
+                    Math.abs(s2.p99Ms() - s.p99Ms()), h2.perSecond() / s2.perSecond()));
             Result d = QUICK ? new Result(0, 0, 0) : measure(engineDirect, clients, row);
             consumer.resume().await().atMost(Duration.ofSeconds(10));
             Thread.sleep(5_000); // let it catch up on the paused row's events
@@ -221,6 +228,12 @@ class GatewayOverheadBenchmark {
                 + " | p99 overhead | HTTP req/s | in-process req/s | throughput ratio |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         primary.forEach(System.out::println);
+        System.out.println("\nEach pair measured twice in a row (ms; A/A = the in-process p99's own spread between its two"
+                + " rows):");
+        System.out.println("| clients | HTTP p99 1st / 2nd | in-process p99 1st / 2nd | p99 overhead 1st | p99 overhead 2nd"
+                + " | in-process A/A p99 difference | throughput ratio 2nd |");
+        System.out.println("|---|---|---|---|---|---|---|");
+        repeats.forEach(System.out::println);
         System.out.println("\nHTTP with the in-JVM billing consumer running (same in-process baseline):");
         System.out.println("| clients | load avg | HTTP p50 | HTTP p99 | p50 overhead | p99 overhead | HTTP req/s | throughput ratio |");
         System.out.println("|---|---|---|---|---|---|---|---|");
