@@ -49,6 +49,11 @@ public final class LlamaModel implements AutoCloseable {
     /** Most rows a projection computes as W·xᵀ (default 8; 1 turns it off), read when a model loads. */
     static final String WEIGHT_FIRST_MAX_ROWS_PROPERTY = "inference.weightFirstMaxRows";
     /**
+     * Most rows a projection computes over the row-block view (default 8: at 2-8 rows it beat W·xᵀ and linear on a
+     * quiet machine, BatchStepBenchmark; 1 keeps it for single rows only), read when a model loads.
+     */
+    static final String BLOCK_MAX_ROWS_PROPERTY = "inference.blockMaxRows";
+    /**
      * Whether single-token steps run the lean layer (default true; false runs the general layer, for A/B
      * measurement), read when a model loads: docs/adr/0023-lean-decode-step.md.
      */
@@ -84,6 +89,7 @@ public final class LlamaModel implements AutoCloseable {
     /** Uncapped: W·xᵀ products land here (their first operand's manager) for the instant before they move. */
     private final NDManager aliases;
     private final int weightFirstMaxRows;
+    private final int blockMaxRows;
     /** Intra-op threads of this model's forward passes (1 for a model too small to gain from a second one). */
     private final int computeThreads;
     /** Adapter matrices stacked by arena slot for mixed-adapter batches; guarded by itself. */
@@ -96,23 +102,24 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * A weight [out, in] and, for single-token steps, a view of it as row blocks [blocks, in, out/blocks]: one
-     * batched matmul over the blocks spreads the matrix-vector product over all cores (MKL runs a plain GEMV on
-     * one core). For a few rows, {@code left} (a view in an uncapped manager) computes W·xᵀ instead of x·Wᵀ:
+     * A weight [out, in] and, for steps of up to {@code blockMaxRows} rows, a view of it as row blocks
+     * [blocks, in, out/blocks]: one batched matmul over the blocks spreads the product over all cores (MKL runs a
+     * plain GEMV on one core). Where the blocks do not divide the rows, {@code left} (a view in an uncapped
+     * manager) computes W·xᵀ for a few rows instead of x·Wᵀ:
      * bundled oneMKL's x·Wᵀ kernel for small M is slow on this AMD CPU (best of 25 on a loaded host, 1536×576:
      * 0.7 vs 4.1 GB/s at 2 rows, 0.6 vs 1.4 at 4, 1.2 vs 2.8 at 8). All are views of the same memory.
      */
-    private record Projection(NDArray weight, NDArray blocks, NDArray left, int leftMaxRows, long outFeatures,
-                              NDArray bias) {
+    private record Projection(NDArray weight, NDArray blocks, int blockMaxRows, NDArray left, int leftMaxRows,
+                              long outFeatures, NDArray bias) {
 
         /** With an optional bias [out] (Qwen2's q/k/v); {@code aliases} holds the W·xᵀ view (null: none). */
-        static Projection of(NDArray weight, NDArray bias, NDManager aliases, int leftMaxRows) {
+        static Projection of(NDArray weight, NDArray bias, NDManager aliases, int blockMaxRows, int leftMaxRows) {
             long out = weight.getShape().get(0);
             long in = weight.getShape().get(1);
             NDArray blocks = GEMV_BLOCKS > 1 && out % GEMV_BLOCKS == 0
                     ? weight.reshape(GEMV_BLOCKS, out / GEMV_BLOCKS, in).transpose(0, 2, 1) : null;
             NDArray left = leftMaxRows > 1 ? weight.get(aliases, new NDIndex("0:{}", out)) : null;
-            return new Projection(weight, blocks, left, leftMaxRows, out, bias);
+            return new Projection(weight, blocks, Math.max(1, blockMaxRows), left, leftMaxRows, out, bias);
         }
 
         /** x [T, in] times weightᵀ plus the bias: [T, out], in x's manager. */
@@ -120,6 +127,11 @@ public final class LlamaModel implements AutoCloseable {
             long rows = x.getShape().get(0);
             if (blocks != null && rows == 1) {
                 NDArray y = x.matMul(blocks).reshape(1, outFeatures);
+                return bias == null ? y : y.add(bias);
+            }
+            if (blocks != null && rows <= blockMaxRows) {
+                // [blocks, rows, out/blocks] back to [rows, out]: the small output is copied, the weights are not.
+                NDArray y = x.matMul(blocks).transpose(1, 0, 2).reshape(rows, outFeatures);
                 return bias == null ? y : y.add(bias);
             }
             if (left != null && rows <= leftMaxRows) {
@@ -138,7 +150,7 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private Projection projection(NDArray weight, NDArray bias) {
-        return Projection.of(weight, bias, aliases, weightFirstMaxRows);
+        return Projection.of(weight, bias, aliases, blockMaxRows, weightFirstMaxRows);
     }
 
     private LlamaModel(ModelConfig config, NDManager manager, Checkpoint checkpoint) {
@@ -146,6 +158,7 @@ public final class LlamaModel implements AutoCloseable {
         this.manager = manager;
         this.aliases = manager.newSubManager();
         this.weightFirstMaxRows = Integer.getInteger(WEIGHT_FIRST_MAX_ROWS_PROPERTY, 8);
+        this.blockMaxRows = Integer.getInteger(BLOCK_MAX_ROWS_PROPERTY, 8);
         this.mappedBuffers = new ArrayList<>();
         this.embedTokens = weight(checkpoint, "model.embed_tokens.weight");
         this.lmHead = projection(config.tiedEmbeddings() ? embedTokens : weight(checkpoint, "lm_head.weight"));
@@ -878,7 +891,7 @@ public final class LlamaModel implements AutoCloseable {
         mappedBuffers.add(buffer);
         NDArray both = manager.create(buffer, new Shape(a.shape()[0] + b.shape()[0], a.shape()[1]),
                 DataType.FLOAT32);
-        return Projection.of(both, null, aliases, 1);
+        return Projection.of(both, null, aliases, 1, 1);
     }
 
     private NDArray weight(Checkpoint checkpoint, String name) {
