@@ -104,8 +104,8 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * A weight [out, in] and, for steps of up to {@code blockMaxRows} rows, a view of it as row blocks
      * [blocks, in, out/blocks]: one batched matmul over the blocks spreads the product over all cores (MKL runs a
-     * plain GEMV on one core). Where the blocks do not divide the rows, {@code left} (a view in an uncapped
-     * manager) computes W·xᵀ for a few rows instead of x·Wᵀ:
+     * plain GEMV on one core). For a weight whose output size the blocks do not divide, {@code left} (a view in an
+     * uncapped manager) computes W·xᵀ for a few rows instead of x·Wᵀ:
      * bundled oneMKL's x·Wᵀ kernel for small M is slow on this AMD CPU (best of 25 on a loaded host, 1536×576:
      * 0.7 vs 4.1 GB/s at 2 rows, 0.6 vs 1.4 at 4, 1.2 vs 2.8 at 8). All are views of the same memory.
      */
