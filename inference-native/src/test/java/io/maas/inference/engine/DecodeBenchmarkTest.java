@@ -38,8 +38,8 @@ class DecodeBenchmarkTest {
         }
         long loadStart = System.nanoTime();
         try (LlamaEngine engine = LlamaEngine.load(dir)) {
-            System.out.printf("%s: loaded in %.2f s, %d compute slot(s), %s threads%n", shape.name(),
-                    (System.nanoTime() - loadStart) / 1e9, PyTorchSetup.computeSlots(),
+            System.out.printf("%s: loaded in %.2f s, %d intra-op thread(s) per step (%s configured)%n",
+                    shape.name(), (System.nanoTime() - loadStart) / 1e9, engine.computeThreads(),
                     System.getProperty(PyTorchSetup.THREADS_PROPERTY));
             LlamaModel model = engine.model();
             int[] prompt = engine.tokenizer().encode(PROMPT);
